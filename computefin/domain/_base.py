@@ -1,0 +1,103 @@
+"""The base of every domain model: frozen, strict about unknown fields, finite floats.
+
+Pydantic's own ``ValidationError`` is turned into :class:`computefin.errors.ValidationError`
+at the boundary (construction, ``model_validate``, ``model_validate_json``) so that callers
+catch one hierarchy and read messages of the form ``Model.field: reason (got value)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from computefin.errors import FieldProblem, ValidationError
+
+__all__ = ["DomainModel", "convert_pydantic_error"]
+
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def _location(model: str, loc: tuple[int | str, ...]) -> str:
+    out = model
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def convert_pydantic_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
+    """Turn a pydantic error into computefin's, naming ``Model.field`` for each problem.
+
+    >>> from pydantic import BaseModel, PositiveInt
+    >>> class Box(BaseModel):
+    ...     servers: PositiveInt
+    >>> try:
+    ...     Box(servers=-1)
+    ... except pydantic.ValidationError as exc:
+    ...     print(convert_pydantic_error(exc, "Box"))
+    Box.servers: Input should be greater than 0 (got -1)
+    """
+    problems: list[FieldProblem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        inner = (err.get("ctx") or {}).get("error")
+        if isinstance(inner, ValidationError):
+            # A validator of ours raised with its own field names: keep them, under this loc.
+            for problem in inner.problems:
+                here = _location(model, loc)
+                field = problem.field if problem.field.startswith(here) else f"{here}.{problem.field}"
+                problems.append(FieldProblem(field, problem.reason, problem.value))
+            continue
+        message = str(err.get("msg", "invalid"))
+        for prefix in _PYDANTIC_PREFIXES:
+            message = message.removeprefix(prefix)
+        value = err.get("input")
+        shown = None if isinstance(value, dict | list) else value
+        problems.append(FieldProblem(_location(model, loc), message, shown))
+    return ValidationError.from_problems(problems)
+
+
+class DomainModel(BaseModel):
+    """Frozen pydantic model that rejects unknown fields, NaN and infinity.
+
+    >>> class Probe(DomainModel):
+    ...     gpus: int
+    >>> Probe(gpus=8).gpus
+    8
+    >>> Probe(gpus=8, colour="green")
+    Traceback (most recent call last):
+    ...
+    computefin.errors.ValidationError: Probe.colour: Extra inputs are not permitted (got 'green')
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        validate_default=True,
+        str_strip_whitespace=True,
+        use_enum_values=False,
+    )
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise convert_pydantic_error(exc, type(self).__name__) from exc
+
+    @classmethod
+    def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a Python object; errors are :class:`computefin.errors.ValidationError`."""
+        try:
+            return super().model_validate(*args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise convert_pydantic_error(exc, cls.__name__) from exc
+
+    @classmethod
+    def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a JSON document; errors are :class:`computefin.errors.ValidationError`."""
+        try:
+            return super().model_validate_json(*args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise convert_pydantic_error(exc, cls.__name__) from exc
