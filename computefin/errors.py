@@ -74,7 +74,9 @@ class ValidationError(ComputefinError, ValueError):
         err = cls(found[0].field, found[0].reason, found[0].value)
         err.problems = tuple(found)
         lines = [p.describe() for p in found]
-        err.args = (lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),)
+        err.args = (
+            lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
+        )
         return err
 
     @property

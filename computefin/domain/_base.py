@@ -46,7 +46,9 @@ def convert_pydantic_error(exc: pydantic.ValidationError, model: str) -> Validat
             # A validator of ours raised with its own field names: keep them, under this loc.
             for problem in inner.problems:
                 here = _location(model, loc)
-                field = problem.field if problem.field.startswith(here) else f"{here}.{problem.field}"
+                field = (
+                    problem.field if problem.field.startswith(here) else f"{here}.{problem.field}"
+                )
                 problems.append(FieldProblem(field, problem.reason, problem.value))
             continue
         message = str(err.get("msg", "invalid"))

@@ -96,7 +96,7 @@ _DAY_COUNTS: dict[DayCount, ql.DayCounter] = {
 
 
 def ql_day_count(name: DayCount | str) -> ql.DayCounter:
-    """QuantLib day counter for a convention name (``ACT/365F``, ``ACT/360``, ``30/360``, ``ACT/ACT``).
+    """QuantLib day counter for a name: ``ACT/365F``, ``ACT/360``, ``30/360`` or ``ACT/ACT``.
 
     >>> ql_day_count("ACT/360").name()
     'Actual/360'

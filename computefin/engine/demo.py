@@ -1,0 +1,106 @@
+"""The main job on the embedded default: the shipped demo portfolio and market snapshot.
+
+At this stage the job shows the accelerator catalog, the demo fleets (GPUs, power, capex),
+their contracts with the counterparties' PDs, and the discount curves built from the
+snapshot. Later issues grow it into the batch valuation over a SQLite store.
+
+>>> result = demo_frames()
+>>> int(result.fleets["gpus"].sum()) == sum(f.gpus for f in demo_portfolio().fleets)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+
+from computefin.domain import MarketSnapshot, Portfolio, catalog, demo_market, demo_portfolio
+from computefin.engine.tables import frame_table
+from computefin.pricing import build_curves
+
+__all__ = ["DemoFrames", "demo_frames", "run_demo"]
+
+CURVE_TENORS_YEARS = (1, 2, 3, 5, 7, 10)
+"""Tenors (years) at which the demo prints each curve."""
+
+
+@dataclass(frozen=True)
+class DemoFrames:
+    """What the demo shows, as DataFrames."""
+
+    catalog: pd.DataFrame
+    fleets: pd.DataFrame
+    contracts: pd.DataFrame
+    curves: pd.DataFrame
+
+
+def _contracts_frame(portfolio: Portfolio, market: MarketSnapshot) -> pd.DataFrame:
+    rows = []
+    for c in portfolio.contracts:
+        party = portfolio.counterparty(c.counterparty_id)
+        rows.append(
+            {
+                "contract_id": c.id,
+                "fleet_id": c.fleet_id,
+                "counterparty": party.name,
+                "rating": f"{party.rating} ({party.rating_scale.value})",
+                "pd_1y": market.pd_for(party),
+                "gpus": c.gpus_committed,
+                "price_per_gpu_hour": c.price_per_gpu_hour,
+                "currency": c.currency.value,
+                "start": c.start,
+                "end": c.end,
+                "take_or_pay_share": c.take_or_pay_share,
+                "annual_contract_value": c.annual_contract_value,
+            }
+        )
+    return pd.DataFrame(rows).set_index("contract_id")
+
+
+def _curves_frame(market: MarketSnapshot) -> pd.DataFrame:
+    curves = build_curves(market)
+    as_of = np.datetime64(market.as_of, "D")
+    dates = np.array(
+        [as_of + np.timedelta64(round(365.25 * y), "D") for y in CURVE_TENORS_YEARS],
+        dtype="datetime64[D]",
+    )
+    names = sorted(curves)
+    zero = np.vstack([curves[name].zero_rate(dates) for name in names])
+    frame = pd.DataFrame(zero, index=pd.Index(names, name="curve"), columns=CURVE_TENORS_YEARS)
+    frame.columns.name = "tenor_years"
+    return frame
+
+
+def demo_frames() -> DemoFrames:
+    """Compute everything the demo shows, without printing."""
+    portfolio, market = demo_portfolio(), demo_market()
+    cat = catalog().to_frame()[
+        ["vendor", "model", "launch_date", "memory_gb", "tdp_w", "dense_bf16_tflops",
+         "list_price", "list_price_currency", "successor"]
+    ]  # fmt: skip
+    return DemoFrames(
+        catalog=cat,
+        fleets=portfolio.fleets_frame(),
+        contracts=_contracts_frame(portfolio, market),
+        curves=_curves_frame(market),
+    )
+
+
+def run_demo(console: Console) -> DemoFrames:
+    """Compute the demo and print it to ``console``; return the frames."""
+    frames = demo_frames()
+    market = demo_market()
+    console.rule(f"computefin demo: market snapshot {market.as_of.isoformat()}")
+    console.print(frame_table(frames.catalog, title="Accelerator catalog (shipped)"))
+    fleets = frames.fleets.drop(columns=["other_currency_contracts"])
+    console.print(frame_table(fleets, title="Demo fleets (power in kW, capex in fleet currency)"))
+    totals = frames.fleets.groupby("currency")[["gpus", "it_power_kw", "capex"]].sum()
+    console.print(frame_table(totals, title="Fleet totals by currency"))
+    console.print(frame_table(frames.contracts, title="Contracts (annual value in currency)"))
+    console.print(
+        frame_table(frames.curves, title="Zero rates (continuous, ACT/365F) by tenor in years")
+    )
+    return frames
