@@ -13,6 +13,7 @@ from computefin.domain._types import Currency
 from computefin.domain.accelerators import (
     Accelerator,
     AcceleratorCatalog,
+    Market,
     active_catalog,
     catalog,
     load_catalog,
@@ -52,6 +53,7 @@ __all__ = [
     "Frequency",
     "FxRate",
     "GpuRentalQuote",
+    "Market",
     "MarketSnapshot",
     "PdEntry",
     "Portfolio",

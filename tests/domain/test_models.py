@@ -297,3 +297,30 @@ def test_valid_sites_round_trip(pue: float, price: float) -> None:
                 currency="CNY")  # fmt: skip
     assert Site.model_validate_json(site.model_dump_json()) == site
     assert math.isfinite(site.facility_power_kw(1.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(accelerator_id=st.text(min_size=0, max_size=30))
+def test_unknown_accelerator_ids_rejected_cleanly(accelerator_id: str) -> None:
+    from computefin.domain import catalog
+
+    data = {"accelerator_id": accelerator_id, "servers": 2, "gpus_per_server": 8,
+            "unit_cost": 300_000.0, "currency": "USD", "acquired": "2024-01-01",
+            "power_kw": 10.2}  # fmt: skip
+    if accelerator_id.strip() in catalog():
+        return
+    with pytest.raises(ValidationError) as info:
+        ServerGroup.model_validate(data)
+    assert info.value.fields[0].startswith("ServerGroup.accelerator_id")
+
+
+@settings(max_examples=200, deadline=None)
+@given(code=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=5))
+def test_unknown_currencies_rejected_cleanly(code: str) -> None:
+    from computefin.domain import Currency
+
+    if code.strip() in {c.value for c in Currency}:
+        return
+    with pytest.raises(ValidationError) as info:
+        FxRate(base=code, quote="CNY", rate=7.0)
+    assert info.value.fields == ("FxRate.base",)

@@ -1,0 +1,1 @@
+"""computefin's performance suite: run with ``python -m benchmarks`` (or ``make bench``)."""
