@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any, Self
 
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from computefin.errors import FieldProblem, ValidationError
 
-__all__ = ["DomainModel", "convert_pydantic_error"]
+__all__ = ["DomainModel", "convert_pydantic_error", "docstring_summary"]
 
 _PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
@@ -60,6 +62,20 @@ def convert_pydantic_error(exc: pydantic.ValidationError, model: str) -> Validat
     return ValidationError.from_problems(problems)
 
 
+def docstring_summary(text: str) -> str:
+    r"""The prose of a docstring: everything before its first doctest, on one line.
+
+    >>> docstring_summary("A site.\n\n    Units in names.\n\n    >>> Site()\n")
+    'A site. Units in names.'
+    """
+    prose = []
+    for line in text.splitlines():
+        if line.strip().startswith(">>>"):
+            break
+        prose.append(line.strip())
+    return " ".join(" ".join(prose).split())
+
+
 class DomainModel(BaseModel):
     """Frozen pydantic model that rejects unknown fields, NaN and infinity.
 
@@ -87,6 +103,17 @@ class DomainModel(BaseModel):
             super().__init__(**data)
         except pydantic.ValidationError as exc:
             raise convert_pydantic_error(exc, type(self).__name__) from exc
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Publish the docstring's prose only: its doctest examples stay out of the schema."""
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        if isinstance(target.get("description"), str):
+            target["description"] = docstring_summary(target["description"])
+        return schema
 
     @classmethod
     def model_validate(cls, *args: Any, **kwargs: Any) -> Self:

@@ -97,7 +97,7 @@ def holidays(
     """List a calendar's holidays (weekdays that are not business days) in a year."""
     cal = calendar(name, holiday_table=table)
     for day in cal.holidays(dt.date(year, 1, 1), dt.date(year, 12, 31)):
-        typer.echo(day.isoformat())
+        typer.echo(str(day))
 
 
 def main() -> None:

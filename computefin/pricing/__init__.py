@@ -1,1 +1,62 @@
-"""Pricing."""
+"""Market conventions and valuation maths on arrays, with QuantLib as the authority.
+
+Calendars (:func:`calendar`), schedules (:func:`make_schedule`), day counts
+(:func:`year_fraction`) and discount curves (:func:`flat_curve`, :func:`zero_curve`,
+:func:`bootstrap_curve`, :func:`build_curves`) return numpy arrays; QuantLib objects are
+built once per convention and the array code is tested against them.
+
+>>> from computefin.pricing import calendar
+>>> calendar("CN-IB").is_business_day("2027-10-01")
+False
+"""
+
+from computefin.pricing._ql import evaluation_date
+from computefin.pricing.calendars import (
+    CALENDAR_NAMES,
+    CN_LAST_OFFICIAL_YEAR,
+    CN_PROJECTION_LAST_YEAR,
+    HolidayKind,
+    HolidayTable,
+    MarketCalendar,
+    calendar,
+)
+from computefin.pricing.curves import (
+    CURVE_INDICES,
+    Compounding,
+    Curve,
+    CurveKind,
+    CurveSpec,
+    bootstrap_curve,
+    build_curves,
+    curve_set,
+    flat_curve,
+    zero_curve,
+)
+from computefin.pricing.daycounts import DAY_COUNTS, parse_day_count, year_fraction
+from computefin.pricing.schedules import Schedule, make_schedule
+
+__all__ = [
+    "CALENDAR_NAMES",
+    "CN_LAST_OFFICIAL_YEAR",
+    "CN_PROJECTION_LAST_YEAR",
+    "CURVE_INDICES",
+    "DAY_COUNTS",
+    "Compounding",
+    "Curve",
+    "CurveKind",
+    "CurveSpec",
+    "HolidayKind",
+    "HolidayTable",
+    "MarketCalendar",
+    "Schedule",
+    "bootstrap_curve",
+    "build_curves",
+    "calendar",
+    "curve_set",
+    "evaluation_date",
+    "flat_curve",
+    "make_schedule",
+    "parse_day_count",
+    "year_fraction",
+    "zero_curve",
+]
