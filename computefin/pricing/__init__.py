@@ -17,6 +17,7 @@ from computefin.pricing.calendars import (
     CN_PROJECTION_LAST_YEAR,
     HolidayKind,
     HolidayTable,
+    HolidayTableLike,
     MarketCalendar,
     calendar,
 )
@@ -32,7 +33,12 @@ from computefin.pricing.curves import (
     flat_curve,
     zero_curve,
 )
-from computefin.pricing.daycounts import DAY_COUNTS, parse_day_count, year_fraction
+from computefin.pricing.daycounts import (
+    DAY_COUNTS,
+    parse_day_count,
+    year_fraction,
+    year_fraction_days,
+)
 from computefin.pricing.schedules import Schedule, make_schedule
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "CurveSpec",
     "HolidayKind",
     "HolidayTable",
+    "HolidayTableLike",
     "MarketCalendar",
     "Schedule",
     "bootstrap_curve",
@@ -58,5 +65,6 @@ __all__ = [
     "make_schedule",
     "parse_day_count",
     "year_fraction",
+    "year_fraction_days",
     "zero_curve",
 ]
