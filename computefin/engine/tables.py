@@ -9,40 +9,67 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 from rich.table import Table
 
-__all__ = ["format_cell", "frame_table"]
+__all__ = ["column_formatter", "frame_table"]
 
 
-def format_cell(value: object) -> str:
-    """Format one cell: thousands separators for numbers, ISO for dates, blank for None.
-
-    >>> format_cell(1234567.891), format_cell(0.0123), format_cell(None)
-    ('1,234,567.89', '0.0123', '')
-    """
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+def _plain(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
 
 
+def column_formatter(values: pd.Series) -> Callable[[object], str]:
+    """A formatter for one column, chosen from all its values.
+
+    Whole numbers get thousands separators and no decimals; columns with any value of
+    100 or more get two decimals (money); smaller fractional values get four significant
+    digits (rates, shares, PDs). Missing values print blank; text and dates as they are.
+
+    >>> column_formatter(pd.Series([40.0, 141.0]))(40.0)
+    '40'
+    >>> column_formatter(pd.Series([0.0125, 0.5]))(0.0125)
+    '0.0125'
+    >>> column_formatter(pd.Series([1234.5, 2.0]))(1234.5)
+    '1,234.50'
+    """
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return _plain
+    numbers = values.dropna().to_numpy(dtype=np.float64)
+    if numbers.size and np.all(numbers == np.round(numbers)):
+        pattern = "{:,.0f}"
+    elif numbers.size and np.max(np.abs(numbers)) >= 100:
+        pattern = "{:,.2f}"
+    else:
+        pattern = "{:.4g}"
+
+    def fmt(value: object) -> str:
+        if value is None or pd.isna(value):  # type: ignore[call-overload]
+            return ""
+        return pattern.format(value)
+
+    return fmt
+
+
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
-    """A rich Table of a DataFrame, index first; numbers right-aligned."""
+    """A rich Table of a DataFrame, index first; numbers right-aligned and formatted per column."""
     table = Table(title=title, title_justify="left")
     index_name = str(frame.index.name) if frame.index.name is not None else ""
     table.add_column(index_name, style="bold")
+    formatters = []
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(str(column), justify="right" if numeric else "left")
-    for index, row in frame.iterrows():
-        table.add_row(format_cell(index), *(format_cell(v) for v in row.tolist()))
+        formatters.append(column_formatter(frame[column]))
+    index_fmt = column_formatter(frame.index.to_series())
+    for position, index in enumerate(frame.index):
+        cells = [fmt(frame.iloc[position, i]) for i, fmt in enumerate(formatters)]
+        table.add_row(index_fmt(index), *cells)
     return table
