@@ -95,7 +95,10 @@ def run_demo(console: Console) -> DemoFrames:
     market = demo_market()
     console.rule(f"computefin demo: market snapshot {market.as_of.isoformat()}")
     console.print(frame_table(frames.catalog, title="Accelerator catalog (shipped)"))
-    fleets = frames.fleets.drop(columns=["other_currency_contracts"])
+    fleets = frames.fleets[
+        ["region", "country", "accelerators", "servers", "gpus", "it_power_kw",
+         "facility_power_kw", "capex", "currency", "contracted_gpus", "annual_contract_value"]
+    ]  # fmt: skip
     console.print(frame_table(fleets, title="Demo fleets (power in kW, capex in fleet currency)"))
     totals = frames.fleets.groupby("currency")[["gpus", "it_power_kw", "capex"]].sum()
     console.print(frame_table(totals, title="Fleet totals by currency"))

@@ -62,14 +62,17 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
     """A rich Table of a DataFrame, index first; numbers right-aligned and formatted per column."""
     table = Table(title=title, title_justify="left")
     index_name = str(frame.index.name) if frame.index.name is not None else ""
-    table.add_column(index_name, style="bold")
+    index_fmt = column_formatter(frame.index.to_series())
+    labels = [index_fmt(index) for index in frame.index]
+    # Ids are what a reader looks up: never wrap or cut them; let other columns give way.
+    widest = max((len(label) for label in labels), default=0)
+    table.add_column(index_name, style="bold", no_wrap=True, min_width=widest)
     formatters = []
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(str(column), justify="right" if numeric else "left")
         formatters.append(column_formatter(frame[column]))
-    index_fmt = column_formatter(frame.index.to_series())
-    for position, index in enumerate(frame.index):
+    for position, label in enumerate(labels):
         cells = [fmt(frame.iloc[position, i]) for i, fmt in enumerate(formatters)]
-        table.add_row(index_fmt(index), *cells)
+        table.add_row(label, *cells)
     return table
