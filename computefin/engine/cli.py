@@ -44,7 +44,7 @@ def version() -> None:
 
 @app.command()
 def demo(
-    width: Annotated[int, typer.Option(help="Terminal width for the tables.")] = 160,
+    width: Annotated[int, typer.Option(help="Terminal width for the tables.")] = 200,
 ) -> None:
     """Run the main job on the shipped demo portfolio and market snapshot."""
     run_demo(Console(width=width))
