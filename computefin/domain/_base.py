@@ -7,16 +7,25 @@ catch one hierarchy and read messages of the form ``Model.field: reason (got val
 
 from __future__ import annotations
 
-from typing import Any, Self
+import datetime as dt
+import types
+from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, Any, Self, Union, get_args, get_origin
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, ValidationInfo, field_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from computefin.errors import FieldProblem, ValidationError
 
-__all__ = ["DomainModel", "convert_pydantic_error", "docstring_summary"]
+__all__ = [
+    "DomainModel",
+    "convert_pydantic_error",
+    "docstring_summary",
+    "reject_silent_coercion",
+]
 
 _PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
@@ -76,6 +85,40 @@ def docstring_summary(text: str) -> str:
     return " ".join(" ".join(prose).split())
 
 
+@cache
+def _leaf_types(annotation: Any) -> frozenset[Any]:
+    """The plain types inside an annotation (through Annotated, Optional, unions, tuples)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return frozenset().union(*(_leaf_types(a) for a in get_args(annotation)))
+    return frozenset({annotation})
+
+
+def reject_silent_coercion(value: Any, annotation: Any) -> Any:
+    """Refuse the coercions pydantic's lax mode allows but a bank's data never means.
+
+    A boolean where a number is due (``True`` -> 1.0), and a number where a date is due
+    (``0`` -> 1970-01-01) are rejected; numeric strings and ISO date strings stay
+    accepted, because CSV and JSON feeds carry them.
+
+    >>> reject_silent_coercion(True, float)
+    Traceback (most recent call last):
+    ...
+    ValueError: must be a number, not a boolean
+    >>> reject_silent_coercion("2026-01-01", dt.date)
+    '2026-01-01'
+    """
+    kinds = _leaf_types(annotation)
+    numeric = bool(kinds & {int, float})
+    if isinstance(value, bool) and bool not in kinds and numeric:
+        raise ValueError("must be a number, not a boolean")
+    if isinstance(value, int | float) and dt.date in kinds and not numeric:
+        raise ValueError("must be a date (datetime.date or ISO string YYYY-MM-DD), not a number")
+    return value
+
+
 class DomainModel(BaseModel):
     """Frozen pydantic model that rejects unknown fields, NaN and infinity.
 
@@ -97,6 +140,25 @@ class DomainModel(BaseModel):
         str_strip_whitespace=True,
         use_enum_values=False,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_silent_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is None:
+            return value
+        return reject_silent_coercion(value, cls.model_fields[info.field_name].annotation)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, the changed model is validated again like a new one.
+
+        Pydantic's own ``model_copy(update=...)`` skips validation; a stress scenario
+        built by copying must not be able to smuggle in a take-or-pay share of 7.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        data.update(update)
+        return type(self).model_validate(data)
 
     def __init__(self, /, **data: Any) -> None:
         try:

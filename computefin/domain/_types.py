@@ -71,7 +71,11 @@ def check_rate(value: float) -> float:
     return value
 
 
-Rate = Annotated[float, AfterValidator(check_rate)]
+Rate = Annotated[
+    float,
+    AfterValidator(check_rate),
+    Field(json_schema_extra={"exclusiveMinimum": -1.0, "maximum": 1.0}),
+]
 """A decimal rate (0.05 = 5%), rejected above 1 as a likely percentage."""
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]

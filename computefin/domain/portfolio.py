@@ -117,23 +117,27 @@ class Portfolio(DomainModel):
         """Contracts on one fleet."""
         return tuple(c for c in self.contracts if c.fleet_id == fleet_id)
 
-    def fleets_frame(self) -> pd.DataFrame:
+    def fleets_frame(self, as_of: dt.date) -> pd.DataFrame:
         """One row per fleet: site, GPUs, power (kW), capex, and what its contracts commit.
 
         Columns: ``fleet_id, owner, site, region, country, accelerators, servers, gpus,
         it_power_kw, facility_power_kw, capex, currency, contracted_gpus,
-        annual_contract_value, other_currency_contracts``. ``annual_contract_value`` sums
-        the contracts billed in the fleet's currency; any billed in another currency are
-        named in ``other_currency_contracts`` rather than converted here.
+        annual_contract_value, other_currency_contracts``. Contract columns count the
+        contracts active on ``as_of`` (so back-to-back contracts are not added up).
+        ``annual_contract_value`` sums those billed in the fleet's currency; any billed
+        in another currency are named in ``other_currency_contracts``, not converted.
 
         >>> from computefin.domain import demo_portfolio
-        >>> frame = demo_portfolio().fleets_frame()
-        >>> int(frame.loc["fleet-dal-h100", "gpus"])
-        1024
+        >>> frame = demo_portfolio().fleets_frame(dt.date(2026, 11, 27))
+        >>> int(frame.loc["fleet-dal-h100", "gpus"]), int(frame.loc["fleet-dal-h100",
+        ...                                                          "contracted_gpus"])
+        (1024, 768)
+        >>> int(demo_portfolio().fleets_frame(dt.date(2031, 1, 1))["contracted_gpus"].sum())
+        0
         """
         rows = []
         for fleet in self.fleets:
-            mine = self.contracts_on(fleet.id)
+            mine = [c for c in self.contracts_on(fleet.id) if c.is_active(as_of)]
             same = [c for c in mine if c.currency == fleet.currency]
             rows.append(
                 {

@@ -83,7 +83,7 @@ def demo_frames() -> DemoFrames:
     ]  # fmt: skip
     return DemoFrames(
         catalog=cat,
-        fleets=portfolio.fleets_frame(),
+        fleets=portfolio.fleets_frame(market.as_of),
         contracts=_contracts_frame(portfolio, market),
         curves=_curves_frame(market),
     )

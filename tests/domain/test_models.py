@@ -324,3 +324,42 @@ def test_unknown_currencies_rejected_cleanly(code: str) -> None:
     with pytest.raises(ValidationError) as info:
         FxRate(base=code, quote="CNY", rate=7.0)
     assert info.value.fields == ("FxRate.base",)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"start": 0}, "Contract.start", "not a number"),
+        ({"end": 1767225600}, "Contract.end", "not a number"),
+        ({"price_per_gpu_hour": True}, "Contract.price_per_gpu_hour", "not a boolean"),
+        ({"gpus_committed": False}, "Contract.gpus_committed", "not a boolean"),
+    ],
+)
+def test_lax_coercions_a_bank_never_means_are_refused(
+    contract_data: dict[str, Any], changes: dict[str, Any], field: str, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        Contract(**{**contract_data, **changes})
+    assert info.value.fields == (field,)
+    assert reason in str(info.value)
+
+
+def test_feeds_may_still_send_iso_dates_and_numeric_strings(contract_data: dict[str, Any]) -> None:
+    c = Contract(**{**contract_data, "start": "2026-01-01", "gpus_committed": "64"})
+    assert c.start == dt.date(2026, 1, 1)
+    assert c.gpus_committed == 64
+
+
+def test_model_copy_with_update_is_validated(contract_data: dict[str, Any]) -> None:
+    c = Contract(**contract_data)
+    with pytest.raises(ValidationError, match=r"Contract\.take_or_pay_share"):
+        c.model_copy(update={"take_or_pay_share": 7.0})
+    with pytest.raises(ValidationError, match=r"Contract\.end: must be after start"):
+        c.model_copy(update={"end": dt.date(2000, 1, 1)})
+    assert c.model_copy(update={"gpus_committed": 16}).gpus_committed == 16
+    assert c.model_copy() == c
+
+
+def test_rate_bounds_are_published_in_the_json_schema() -> None:
+    prop = RateQuote.model_json_schema()["properties"]["rate"]
+    assert (prop["exclusiveMinimum"], prop["maximum"]) == (-1.0, 1.0)
