@@ -19,7 +19,7 @@ from computefin.domain.conventions import Frequency
 from computefin.errors import ValidationError
 from computefin.pricing import make_schedule
 
-__all__ = ["MAX_HORIZON_MONTHS", "PeriodGrid", "period_grid"]
+__all__ = ["MAX_HORIZON_MONTHS", "PeriodGrid", "add_months", "period_grid"]
 
 MAX_HORIZON_MONTHS = 360
 """Projections run at most 30 years."""
@@ -121,7 +121,7 @@ def period_grid(
             horizon_months,
         )
     as_of_d = np.datetime64(as_of, "D")
-    end = _add_months(as_of, horizon_months)
+    end = add_months(as_of, horizon_months)
     schedule = make_schedule(
         as_of_d, end, freq, calendar="WEEKENDS", convention="unadjusted", stub="short_back",
         end_of_month=_is_month_end(as_of),
@@ -138,7 +138,12 @@ def _is_month_end(day: dt.date) -> bool:
     return (day + dt.timedelta(days=1)).month != day.month
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months; a month-end stays a month-end, other days clip.
+
+    >>> add_months(dt.date(2026, 1, 31), 1), add_months(dt.date(2026, 3, 15), -12)
+    (datetime.date(2026, 2, 28), datetime.date(2025, 3, 15))
+    """
     month_index = day.year * 12 + day.month - 1 + months
     year, month = divmod(month_index, 12)
     first_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)

@@ -1,0 +1,336 @@
+"""Run a fleet projection: the expected case, or every path of a ScenarioSet.
+
+:func:`simulate_scenarios` draws the paths a fleet needs from its inputs' models;
+:func:`project` runs the cash-flow kernel (in path chunks, so memory stays bounded) and
+values the fleet; :func:`project_fleet` does both from plain domain objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from computefin.domain import Contract, Counterparty, Fleet, Frequency, MarketSnapshot
+from computefin.errors import ValidationError
+from computefin.risk.projection._contracts import expected_shares, path_shares
+from computefin.risk.projection._kernel import (
+    ContractArrays,
+    GroupArrays,
+    PathArrays,
+    project_arrays,
+)
+from computefin.risk.projection._valuation import FleetValuation, value_fleet
+from computefin.risk.projection.inputs import ProjectionInputs
+from computefin.risk.projection.result import FleetProjection
+from computefin.risk.scenario_set import ScenarioSet
+from computefin.risk.scenarios.defaults import hazard_rate
+
+__all__ = ["DEFAULT_CHUNK_PATHS", "project", "project_fleet", "simulate_scenarios"]
+
+FloatArray = npt.NDArray[np.float64]
+
+DEFAULT_CHUNK_PATHS = 2048
+"""Paths per kernel pass: bounds temporary arrays to a few tens of MB per line."""
+
+
+def simulate_scenarios(inputs: ProjectionInputs, n_paths: int, seed: int) -> ScenarioSet:
+    """Draw every path the fleet's projection needs, from its inputs' models.
+
+    Price paths per accelerator, the fleet's spot utilization, default times of its
+    lessees (forced ones from a stress replace the draws), failures per server group,
+    and the short-rate shift. Bit-identical for the same inputs and seed.
+    """
+    grid, fleet = inputs.grid, inputs.fleet
+    prices = {a: m.simulate(n_paths, grid, seed) for a, m in inputs.price_models.items()}
+    default_times: dict[str, FloatArray] = {}
+    if inputs.pds:
+        drawn = inputs.defaults.simulate(dict(inputs.pds), n_paths, grid, seed)
+        default_times = drawn.censored_default_times()
+    for party, years in inputs.forced_default_years.items():
+        default_times[party] = np.full(n_paths, years)
+    failures = {
+        f"{fleet.id}/{g}": model.simulate(
+            group.gpus, n_paths, grid, seed, f"{fleet.id}/{g}"
+        ).arrays()
+        for g, (group, model) in enumerate(zip(fleet.server_groups, inputs.failures, strict=True))
+    }
+    return ScenarioSet.create(
+        grid=grid,
+        seed=seed,
+        n_paths=n_paths,
+        prices=prices,
+        price_currency={a: m.currency for a, m in inputs.price_models.items()},
+        utilization={fleet.id: inputs.utilization.simulate(n_paths, grid, seed)},
+        default_times=default_times,
+        failures=failures,
+        rate_shift=inputs.rates.simulate(n_paths, grid, seed),
+        parameters={
+            "price": {a: m.model_dump(mode="json") for a, m in inputs.price_models.items()},
+            "utilization": inputs.utilization.model_dump(mode="json"),
+            "defaults": inputs.defaults.model_dump(mode="json"),
+            "pds": dict(inputs.pds),
+            "forced_default_years": dict(inputs.forced_default_years),
+            "failures": [m.model_dump(mode="json") for m in inputs.failures],
+            "rates": inputs.rates.model_dump(mode="json"),
+        },
+    )
+
+
+def _bounds(inputs: ProjectionInputs) -> tuple[FloatArray, FloatArray]:
+    as_of = np.datetime64(inputs.grid.as_of, "D")
+    a = (inputs.grid.start_dates - as_of).astype(np.float64) / 365.0
+    b = (inputs.grid.end_dates - as_of).astype(np.float64) / 365.0
+    return a, b
+
+
+def _years(inputs: ProjectionInputs, day: dt.date | np.datetime64) -> float:
+    """Years (ACT/365F) from the as-of date to ``day``."""
+    days = np.asarray(day, dtype="datetime64[D]") - np.datetime64(inputs.grid.as_of, "D")
+    return float(days.astype(np.float64)) / 365.0
+
+
+def _service_share(inputs: ProjectionInputs) -> FloatArray:
+    """``(G, T)`` share of each period before each group's end of economic life."""
+    a, b = _bounds(inputs)
+    groups = inputs.fleet.server_groups
+    if not inputs.assumptions.retire_at_end_of_economic_life:
+        return np.ones((len(groups), a.size))
+    eol = inputs.residual.end_of_life_date([g.acquired for g in groups])
+    eol_years = np.array([_years(inputs, d) for d in eol])[:, None]
+    out: FloatArray = np.clip((eol_years - a) / (b - a), 0.0, 1.0)
+    return out
+
+
+def _fx(inputs: ProjectionInputs, currency: object) -> float:
+    return inputs.market.fx(str(currency), inputs.currency)
+
+
+def _static_arrays(inputs: ProjectionInputs) -> tuple[GroupArrays, ContractArrays]:
+    groups = inputs.fleet.server_groups
+    group_arrays = GroupArrays(
+        gpus0=np.array([g.gpus for g in groups], dtype=np.float64),
+        gpus_per_server=np.array([g.gpus_per_server for g in groups], dtype=np.float64),
+        power_kw=np.array([g.power_kw for g in groups], dtype=np.float64),
+        capex=np.array([g.capex for g in groups], dtype=np.float64),
+    )
+    contracts = inputs.contracts
+    contract_arrays = ContractArrays(
+        gpus=np.array([c.gpus_committed for c in contracts], dtype=np.float64),
+        price=np.array([c.price_per_gpu_hour * _fx(inputs, c.currency) for c in contracts]),
+        take_or_pay=np.array([c.take_or_pay_share for c in contracts], dtype=np.float64),
+    )
+    return group_arrays, contract_arrays
+
+
+def _contract_terms(inputs: ProjectionInputs, contract: Contract) -> tuple[float, float]:
+    return _years(inputs, contract.start), _years(inputs, contract.end)
+
+
+def _site_costs(inputs: ProjectionInputs) -> dict[str, float]:
+    site = inputs.fleet.site
+    fx = _fx(inputs, site.currency)
+    return {
+        "pue": site.pue,
+        "electricity_price": site.electricity_price_per_kwh * fx,
+        "colocation_per_kw_month": site.colocation_cost_per_kw_month * fx,
+    }
+
+
+def _expected_paths(inputs: ProjectionInputs) -> PathArrays:
+    grid, groups = inputs.grid, inputs.fleet.server_groups
+    service = _service_share(inputs)
+    gpus, downtime, repair, price = [], [], [], []
+    start_share = np.concatenate([[1.0], np.ones(grid.n_periods - 1)])
+    for g, (group, model) in enumerate(zip(groups, inputs.failures, strict=True)):
+        in_service = model.expected_gpus_in_service(group.gpus, grid)
+        at_start = np.concatenate([[float(group.gpus)], in_service[:-1]]) * start_share
+        interruptions = model.expected_interruptions(group.gpus, grid)
+        lost = interruptions * model.mean_downtime_hours / (at_start * grid.hours)
+        gpus.append(in_service * service[g])
+        downtime.append(np.clip(lost, 0.0, 1.0))
+        repair.append(model.expected_repair_cost(group.gpus, grid) * service[g])
+        model_price = inputs.price_models[group.accelerator_id]
+        price.append(model_price.expected(grid) * _fx(inputs, model_price.currency))
+    return PathArrays(
+        price=np.array(price)[:, None, :],
+        utilization=inputs.utilization.expected(grid)[None, :],
+        gpus_in_service=np.array(gpus)[:, None, :],
+        downtime_share=np.array(downtime)[:, None, :],
+        repair_cost=np.array(repair)[:, None, :],
+    )
+
+
+def _scenario_paths(
+    inputs: ProjectionInputs, scenarios: ScenarioSet, lo: int, hi: int
+) -> PathArrays:
+    fleet = inputs.fleet
+    service = _service_share(inputs)
+    gpus, downtime, repair, price = [], [], [], []
+    for g, group in enumerate(fleet.server_groups):
+        key = f"{fleet.id}/{g}"
+        if key not in scenarios.failures:
+            raise ValidationError("scenarios.failures", f"has no paths for {key!r}")
+        paths = scenarios.failures[key]
+        gpus.append(paths.gpus_in_service[lo:hi] * service[g])
+        downtime.append(paths.downtime_share[lo:hi])
+        repair.append(paths.repair_cost[lo:hi] * service[g])
+        accelerator = group.accelerator_id
+        if accelerator not in scenarios.prices:
+            raise ValidationError("scenarios.prices", f"has no paths for {accelerator!r}")
+        fx = _fx(inputs, scenarios.price_currency[accelerator])
+        price.append(scenarios.prices[accelerator][lo:hi] * fx)
+    if fleet.id not in scenarios.utilization:
+        raise ValidationError("scenarios.utilization", f"has no paths for {fleet.id!r}")
+    return PathArrays(
+        price=np.array(price),
+        utilization=np.asarray(scenarios.utilization[fleet.id][lo:hi]),
+        gpus_in_service=np.array(gpus),
+        downtime_share=np.array(downtime),
+        repair_cost=np.array(repair),
+    )
+
+
+def _run_kernel(
+    inputs: ProjectionInputs,
+    paths: PathArrays,
+    shares: list[tuple[FloatArray, FloatArray]],
+) -> dict[str, FloatArray]:
+    group_arrays, contract_arrays = _static_arrays(inputs)
+    assumptions = inputs.assumptions
+    return project_arrays(
+        hours=inputs.grid.hours,
+        months=inputs.grid.months,
+        years=inputs.grid.year_fractions,
+        groups=group_arrays,
+        contracts=contract_arrays,
+        contract_shares=lambda c: shares[c],
+        paths=paths,
+        contract_usage=assumptions.contract_usage,
+        maintenance_share=assumptions.maintenance_share_of_capex_per_year,
+        insurance_share=assumptions.insurance_share_of_capex_per_year,
+        **_site_costs(inputs),
+    )
+
+
+def _expected_shares(inputs: ProjectionInputs) -> list[tuple[FloatArray, FloatArray]]:
+    a, b = _bounds(inputs)
+    gap = inputs.assumptions.remarketing_gap_months / 12.0
+    out = []
+    for contract in inputs.contracts:
+        start, end = _contract_terms(inputs, contract)
+        forced = inputs.forced_default_years.get(contract.counterparty_id)
+        if forced is not None:
+            out.append(path_shares(start, end, np.array([forced]), gap, a, b))
+            continue
+        paid, idle = expected_shares(
+            start, end, hazard_rate(inputs.pds[contract.counterparty_id]), gap, a, b
+        )
+        out.append((paid[None, :], idle[None, :]))
+    return out
+
+
+def _path_shares(
+    inputs: ProjectionInputs, scenarios: ScenarioSet, lo: int, hi: int
+) -> list[tuple[FloatArray, FloatArray]]:
+    a, b = _bounds(inputs)
+    gap = inputs.assumptions.remarketing_gap_months / 12.0
+    out = []
+    for contract in inputs.contracts:
+        party = contract.counterparty_id
+        if party not in scenarios.default_times:
+            raise ValidationError("scenarios.default_times", f"has no paths for {party!r}")
+        start, end = _contract_terms(inputs, contract)
+        out.append(path_shares(start, end, scenarios.default_times[party][lo:hi], gap, a, b))
+    return out
+
+
+def _discount_factors(inputs: ProjectionInputs, shifts: FloatArray | None) -> FloatArray:
+    grid = inputs.grid
+    curve = inputs.discount_curve
+    base = curve.discount(grid.end_dates) / curve.discount(np.datetime64(grid.as_of, "D"))
+    base = base * np.exp(-inputs.rate_shift * grid.times)
+    if shifts is None:
+        return np.asarray(base[None, :], dtype=np.float64)
+    return np.asarray(base[None, :] * inputs.rates.discount_multipliers(shifts, grid))
+
+
+def project(
+    inputs: ProjectionInputs,
+    scenarios: ScenarioSet | None = None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
+) -> FleetProjection:
+    """Project the fleet: expected case when ``scenarios`` is None, else every path."""
+    valuation: FleetValuation = value_fleet(inputs)
+    if scenarios is None:
+        lines = _run_kernel(inputs, _expected_paths(inputs), _expected_shares(inputs))
+        paths = _expected_paths(inputs)
+        lines |= valuation.lines(inputs, paths.price, paths.gpus_in_service,
+                                 _discount_factors(inputs, None))  # fmt: skip
+        return FleetProjection(
+            fleet_id=inputs.fleet.id,
+            currency=inputs.currency,
+            grid=inputs.grid,
+            lines=lines,
+            deterministic=True,
+        )
+    if scenarios.grid != inputs.grid:
+        raise ValidationError("scenarios.grid", "must be the projection's grid")
+    if chunk_paths <= 0:
+        raise ValidationError("chunk_paths", "must be at least 1", chunk_paths)
+    pieces: list[dict[str, FloatArray]] = []
+    for lo in range(0, scenarios.n_paths, chunk_paths):
+        hi = min(lo + chunk_paths, scenarios.n_paths)
+        paths = _scenario_paths(inputs, scenarios, lo, hi)
+        lines = _run_kernel(inputs, paths, _path_shares(inputs, scenarios, lo, hi))
+        shifts = None if scenarios.rate_shift is None else scenarios.rate_shift[lo:hi]
+        lines |= valuation.lines(inputs, paths.price, paths.gpus_in_service,
+                                 _discount_factors(inputs, shifts))  # fmt: skip
+        pieces.append(lines)
+    merged = {k: np.concatenate([p[k] for p in pieces], axis=0) for k in pieces[0]}
+    return FleetProjection(
+        fleet_id=inputs.fleet.id,
+        currency=inputs.currency,
+        grid=inputs.grid,
+        lines=merged,
+        deterministic=False,
+        seed=scenarios.seed,
+        scenario_hash=scenarios.content_hash(),
+    )
+
+
+def project_fleet(
+    fleet: Fleet,
+    contracts: Sequence[Contract],
+    market: MarketSnapshot,
+    horizon: int,
+    frequency: Frequency | str = Frequency.MONTHLY,
+    scenarios: ScenarioSet | int | None = None,
+    *,
+    counterparties: Sequence[Counterparty] = (),
+    seed: int = 0,
+    inputs: ProjectionInputs | None = None,
+) -> FleetProjection:
+    """Project a fleet ``horizon`` months ahead: expected, or over scenarios.
+
+    ``scenarios`` is None (the expected case), a :class:`ScenarioSet`, or a number of
+    paths to simulate with ``seed``. ``inputs`` replaces the default models and
+    assumptions (see :meth:`ProjectionInputs.build`).
+
+    >>> import datetime as dt
+    >>> from computefin.domain import demo_market, demo_portfolio
+    >>> p = demo_portfolio()
+    >>> fleet = p.fleet("fleet-dal-h100")
+    >>> proj = project_fleet(fleet, p.contracts, demo_market(), 24,
+    ...                      counterparties=p.counterparties)
+    >>> proj.lines["noi"].shape, proj.currency.value
+    ((1, 24), 'USD')
+    """
+    built = inputs or ProjectionInputs.build(
+        fleet, contracts, market, horizon, frequency, counterparties=counterparties
+    )
+    if isinstance(scenarios, int):
+        scenarios = simulate_scenarios(built, scenarios, seed)
+    return project(built, scenarios)
