@@ -53,8 +53,9 @@ def _integral_survival(h: float, lo: FloatArray, hi: FloatArray) -> FloatArray:
     width = np.clip(hi - lo, 0.0, None)
     if h == 0.0:
         return width
-    top = np.maximum(hi, lo)
-    return (np.exp(-h * lo) - np.exp(-h * top)) / h
+    # exp(-h lo) (1 - exp(-h w)) / h, with expm1: no cancellation for tiny hazards.
+    out: FloatArray = np.exp(-h * lo) * -np.expm1(-h * width) / h
+    return out
 
 
 def expected_shares(

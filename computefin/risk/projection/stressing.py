@@ -155,8 +155,8 @@ def run_stress_grid(
     for name, case in cases:
         scenarios = None if n_paths is None else simulate_scenarios(case, n_paths, seed)
         projections[name] = project(case, scenarios)
-    frame = pd.DataFrame({name: stress_metrics(p) for name, p in projections.items()}).T
+    metrics = {name: stress_metrics(p) for name, p in projections.items()}
+    frame = pd.DataFrame(metrics).T
     frame.index.name = "stress"
-    base = float(frame.at[BASE_CASE, "pv_noi"])
-    frame["pv_noi_change"] = frame["pv_noi"].astype(float) - base
+    frame["pv_noi_change"] = frame["pv_noi"].astype(float) - metrics[BASE_CASE]["pv_noi"]
     return frame, projections

@@ -1,0 +1,211 @@
+"""Fleet projection: a hand-computed one-server fleet, Monte Carlo vs the expected case,
+reproducibility, identities and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from computefin.domain import (
+    Contract,
+    Counterparty,
+    Fleet,
+    GpuRentalQuote,
+    MarketSnapshot,
+    ServerGroup,
+    Site,
+    demo_market,
+    demo_portfolio,
+)
+from computefin.errors import ValidationError
+from computefin.pricing import flat_curve
+from computefin.risk.projection import (
+    ProjectionAssumptions,
+    ProjectionInputs,
+    project,
+    project_fleet,
+    simulate_scenarios,
+)
+from computefin.risk.scenario_set import ScenarioSet
+from computefin.risk.scenarios.failures import FailureModel
+from computefin.risk.scenarios.price import GpuPriceModel
+from computefin.risk.scenarios.utilization import UtilizationModel
+
+AS_OF = dt.date(2026, 11, 27)
+
+
+def _one_server_inputs(horizon: int = 12) -> ProjectionInputs:
+    """One 8 x H100 server in Texas, one 4-GPU contract ending 2027-06-01, no randomness
+    that matters: constant price 2.00, utilization 0.50, no failures, PD 1e-12."""
+    site = Site(name="s", region="Texas", country="US", pue=1.3, electricity_price_per_kwh=0.07,
+                colocation_cost_per_kw_month=150.0, currency="USD")  # fmt: skip
+    group = ServerGroup(accelerator_id="nvidia-h100-sxm", servers=1, gpus_per_server=8,
+                        unit_cost=300_000.0, currency="USD", acquired=dt.date(2026, 1, 1),
+                        power_kw=10.2)  # fmt: skip
+    fleet = Fleet(id="one", owner_counterparty_id="owner", site=site, server_groups=[group])
+    lab = Counterparty(id="lab", name="Lab", rating="A", sector="ai_lab", country="US",
+                       pd_override=1e-12)  # fmt: skip
+    contract = Contract(id="c", counterparty_id="lab", fleet_id="one", gpus_committed=4,
+                        price_per_gpu_hour=2.50, currency="USD", start=dt.date(2026, 6, 1),
+                        end=dt.date(2027, 6, 1), take_or_pay_share=0.8)  # fmt: skip
+    market = MarketSnapshot(
+        as_of=AS_OF,
+        gpu_prices=[
+            GpuRentalQuote(
+                accelerator_id="nvidia-h100-sxm",
+                spot_per_gpu_hour=2.0,
+                term_per_gpu_hour=2.2,
+                currency="USD",
+            )
+        ],
+    )
+    price = GpuPriceModel(accelerator_id="nvidia-h100-sxm", currency="USD", as_of=AS_OF,
+                          level=2.0, trend_decline_per_year=0.0, successor_step=0.0,
+                          kappa=0.0, sigma=0.0)  # fmt: skip
+    return ProjectionInputs.build(
+        fleet, [contract], market, horizon, counterparties=[lab],
+        price_models={"nvidia-h100-sxm": price},
+        utilization=UtilizationModel(key="one", theta=0.5, u0=0.5, sigma=0.0),
+        failures=[FailureModel(interruption_rate_per_gpu_year=0.0,
+                               permanent_failure_rate_per_gpu_year=0.0)],
+        assumptions=ProjectionAssumptions(contract_usage=0.9),
+        discount_curve=flat_curve(AS_OF, 0.04, currency="USD"),
+    )  # fmt: skip
+
+
+def test_one_server_fleet_equals_the_hand_calculation() -> None:
+    proj = project(_one_server_inputs())
+    s = proj.summary()
+    # Period 0: 2026-11-27 to 2026-12-27, 30 days = 720 hours; contract fully active.
+    hours, months, years = 720.0, 30 / 365 * 12, 30 / 365
+    contracted = 2.50 * 4 * hours * (0.8 + 0.2 * 0.9)  # take-or-pay 80%, 90% of the rest
+    spot = (8 - 4) * hours * 0.50 * 2.00  # 4 free GPUs x utilization x spot price
+    power = 1 * 10.2 * 1.3 * hours * 0.07  # servers x kW x PUE x hours x USD/kWh
+    colocation = 10.2 * 150.0 * months
+    maintenance = 300_000.0 * 0.03 * years
+    insurance = 300_000.0 * 0.005 * years
+    assert contracted == pytest.approx(7056.0, abs=1e-9)
+    assert spot == 2880.0
+    row = s.iloc[0]
+    assert row["contracted_revenue"] == pytest.approx(contracted, rel=1e-10)
+    assert row["spot_revenue"] == pytest.approx(spot, rel=1e-12)
+    assert row["power_cost"] == pytest.approx(power, rel=1e-12)
+    assert row["colocation_cost"] == pytest.approx(colocation, rel=1e-12)
+    assert row["maintenance_cost"] == pytest.approx(maintenance, rel=1e-12)
+    assert row["insurance_cost"] == pytest.approx(insurance, rel=1e-12)
+    expected_noi = contracted + spot - power - colocation - maintenance - insurance
+    assert expected_noi == pytest.approx(6895.641206, abs=1e-6)
+    assert row["noi"] == pytest.approx(expected_noi, rel=1e-10)
+    # Period 6: 2027-05-27 to 2027-06-27 (31 days); the contract ends 2027-06-01: 5/31.
+    row = s.iloc[6]
+    hours, share = 744.0, 5 / 31
+    assert row["contracted_revenue"] == pytest.approx(2.5 * 4 * hours * share * 0.98, rel=1e-10)
+    assert row["spot_revenue"] == pytest.approx((8 - 4 * share) * hours * 0.5 * 2.0, rel=1e-10)
+    # Period 7 (2027-06-27 to 2027-07-27, 30 days) on: no contract; all 8 GPUs earn spot.
+    assert s.iloc[7]["contracted_revenue"] == pytest.approx(0.0, abs=1e-12)
+    assert s.iloc[7]["spot_revenue"] == pytest.approx(8 * 720 * 0.5 * 2.0, rel=1e-12)
+    assert (s["gpus_in_service"] == 8.0).all()
+
+
+def test_economic_value_is_resale_when_income_is_nil() -> None:
+    inputs = _one_server_inputs(horizon=60)
+    # Spot price far below opex per GPU-hour: net income floors at zero, leaving resale.
+    cheap = inputs.price_models["nvidia-h100-sxm"].model_copy(update={"level": 0.01})
+    proj = project(inputs.with_changes(price_models={"nvidia-h100-sxm": cheap}))
+    # End of economic life: acquired 2026-01-01 + 5 x 365 days = 2030-12-31.
+    life_end = (dt.date(2030, 12, 31) - AS_OF).days / 365
+    # Resale: 10% of the cost per GPU (37,500), less the 15% successor step (H200 is out).
+    resale = 37_500.0 * 0.10 * (1 - 0.15)
+    t = proj.grid.times
+    alive = t < life_end
+    expected = np.where(alive, 8 * resale * np.exp(-0.04 * (life_end - t)), 0.0)
+    np.testing.assert_allclose(proj.expected("economic_value"), expected, rtol=1e-10, atol=1e-9)
+    # Sold at the end of economic life: the proceeds land in the period containing it.
+    proceeds = proj.expected("retirement_proceeds")
+    assert proceeds.sum() == pytest.approx(8 * resale, rel=1e-12)
+    assert proj.grid.start_dates[np.argmax(proceeds)] <= np.datetime64("2030-12-31")
+    assert proj.expected("gpus_in_service")[~alive][1:].sum() == 0.0
+
+
+def _linear_inputs() -> ProjectionInputs:
+    """The demo H100 fleet over 24 months with zero downtime: every line is linear in each
+    driver. (Later, the fleet retires in 2029-02 while its contract still runs, and the
+    cap on contracted GPUs, min(1, GPUs / committed), makes revenue non-linear.)"""
+    portfolio = demo_portfolio()
+    fleet = portfolio.fleet("fleet-dal-h100")
+    return ProjectionInputs.build(
+        fleet, portfolio.contracts, demo_market(), 24, counterparties=portfolio.counterparties,
+        failures=[FailureModel(mean_downtime_hours=0.0, repair_cost_per_interruption=40.0)],
+    )  # fmt: skip
+
+
+def test_mean_of_paths_is_within_its_band_of_the_expected_projection() -> None:
+    inputs = _linear_inputs()
+    expected = project(inputs)
+    n = 20_000
+    paths = project(inputs, simulate_scenarios(inputs, n, seed=11))
+    for line in ("gpus_in_service", "contracted_revenue", "spot_revenue", "opex", "noi",
+                 "economic_value"):  # fmt: skip
+        values = paths.line(line)
+        se = values.std(axis=0, ddof=1) / math.sqrt(n)
+        gap = np.abs(values.mean(axis=0) - expected.expected(line))
+        # 4.5 standard errors per period over 24 periods and 6 lines: a false alarm
+        # has probability below 144 x 6.8e-6 = 0.1%.
+        assert (gap <= 4.5 * se + 1e-9 * np.abs(expected.expected(line))).all(), line
+
+
+def test_same_seed_gives_bit_identical_scenarios_and_projection(tmp_path: Path) -> None:
+    inputs = _linear_inputs()
+    a = simulate_scenarios(inputs, 1500, seed=5)
+    b = simulate_scenarios(inputs, 1500, seed=5)
+    assert a == b
+    assert a.content_hash() == b.content_hash()
+    assert simulate_scenarios(inputs, 1500, seed=6) != a
+    loaded = ScenarioSet.load(a.save(tmp_path / "s.npz"))
+    assert loaded == a
+    whole = project(inputs, a)
+    chunked = project(inputs, loaded, chunk_paths=700)
+    for name in whole.lines:
+        assert np.array_equal(whole.lines[name], chunked.lines[name]), name
+
+
+def test_identities_hold_on_every_path() -> None:
+    inputs = _linear_inputs()
+    proj = project(inputs, simulate_scenarios(inputs, 500, seed=2))
+    revenue, opex, noi = proj.line("revenue"), proj.line("opex"), proj.line("noi")
+    np.testing.assert_allclose(revenue - opex, noi, rtol=0, atol=1e-6)
+    assert (proj.line("gpus_in_service") >= 0).all()
+    assert np.isfinite(proj.to_frame().drop(columns=["period_start", "period_end"])).all().all()
+
+
+def test_projection_views_and_plot(tmp_path: Path) -> None:
+    inputs = _linear_inputs()
+    proj = project(inputs, simulate_scenarios(inputs, 200, seed=1))
+    frame = proj.to_frame()
+    assert len(frame) == 200 * 24
+    assert {"path", "period_end", "noi", "economic_value"} <= set(frame.columns)
+    pct = proj.percentiles("noi", q=(5, 50, 95))
+    assert (pct["p5"] <= pct["p50"]).all()
+    assert (pct["p50"] <= pct["p95"]).all()
+    png = proj.plot(tmp_path / "noi.png", expected=project(inputs))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_requests_are_refused() -> None:
+    portfolio, market = demo_portfolio(), demo_market()
+    fleet = portfolio.fleet("fleet-dal-h100")
+    with pytest.raises(ValidationError, match="30 years"):
+        project_fleet(fleet, portfolio.contracts, market, 361,
+                      counterparties=portfolio.counterparties)  # fmt: skip
+    with pytest.raises(ValidationError, match="counterparty_id"):
+        project_fleet(fleet, portfolio.contracts, market, 12)
+    inputs = _linear_inputs()
+    with pytest.raises(ValidationError, match="n_paths"):
+        simulate_scenarios(inputs, 0, seed=1)
+    other = simulate_scenarios(_one_server_inputs(), 10, seed=1)
+    with pytest.raises(ValidationError, match="grid"):
+        project(inputs, other)
