@@ -170,6 +170,36 @@ class ScenarioSet:
             parameters=MappingProxyType(params),
         )
 
+    def paths(self, lo: int, hi: int) -> ScenarioSet:
+        """The sub-set of paths ``[lo, hi)`` (``first_path`` moves with it).
+
+        >>> import datetime as dt
+        >>> from computefin.risk.grid import period_grid
+        >>> g = period_grid(dt.date(2026, 1, 1), 1)
+        >>> s = ScenarioSet.create(grid=g, seed=1, n_paths=3, rate_shift=[[0.0], [0.1], [0.2]])
+        >>> part = s.paths(1, 3)
+        >>> (part.n_paths, part.first_path, part.rate_shift.tolist())
+        (2, 1, [[0.1], [0.2]])
+        """
+        if not 0 <= lo < hi <= self.n_paths:
+            raise ValidationError("paths", f"need 0 <= lo < hi <= {self.n_paths}", (lo, hi))
+        return ScenarioSet.create(
+            grid=self.grid,
+            seed=self.seed,
+            n_paths=hi - lo,
+            first_path=self.first_path + lo,
+            prices={k: v[lo:hi] for k, v in self.prices.items()},
+            price_currency=dict(self.price_currency),
+            utilization={k: v[lo:hi] for k, v in self.utilization.items()},
+            default_times={k: v[lo:hi] for k, v in self.default_times.items()},
+            failures={
+                k: {f: getattr(a, f)[lo:hi] for f in FailureArrays.FIELDS}
+                for k, a in self.failures.items()
+            },
+            rate_shift=None if self.rate_shift is None else self.rate_shift[lo:hi],
+            parameters=dict(self.parameters),
+        )
+
     @property
     def n_periods(self) -> int:
         """Number of periods of the grid."""
