@@ -1,10 +1,87 @@
-"""Risk models: GPU price, utilization and failure scenarios, residual value, credit, capital.
+"""Risk models: what GPU collateral is worth and what it earns, expected and per path.
 
-Built by later issues; the layer exists now so that imports can be checked to point down.
+- depreciation and residual value (:mod:`computefin.risk.depreciation`,
+  :mod:`computefin.risk.residual`);
+- scenario models with ``calibrate`` / ``expected`` / ``simulate``
+  (:mod:`computefin.risk.scenarios`): GPU rental price, spot utilization, counterparty
+  defaults, failures, rate shifts; and the :class:`ScenarioSet` that holds their paths;
+- fleet projections and stresses (:mod:`computefin.risk.projection`,
+  :mod:`computefin.risk.stress`).
 
->>> import computefin.risk
->>> computefin.risk.__all__
-[]
+>>> from computefin.risk import period_grid, ResidualValueModel
+>>> ResidualValueModel().economic_life_years
+5.0
 """
 
-__all__: list[str] = []
+from computefin.risk.depreciation import (
+    DepreciationMethod,
+    DepreciationPolicy,
+    DepreciationSchedule,
+    depreciation_schedule,
+    group_depreciation_schedule,
+)
+from computefin.risk.grid import MAX_HORIZON_MONTHS, PeriodGrid, period_grid
+from computefin.risk.projection import (
+    FleetProjection,
+    ProjectionAssumptions,
+    ProjectionInputs,
+    apply_stress,
+    project,
+    project_fleet,
+    run_stress_grid,
+    simulate_scenarios,
+)
+from computefin.risk.residual import (
+    EconomicValue,
+    ResidualCurveFit,
+    ResidualValueModel,
+    book_economic_gap,
+    economic_value_per_gpu,
+    fit_residual_curve,
+)
+from computefin.risk.scenario_set import FailureArrays, ScenarioSet
+from computefin.risk.scenarios import (
+    DefaultModel,
+    FailureModel,
+    GpuPriceModel,
+    RateShiftModel,
+    UtilizationModel,
+    read_occupancy_csv,
+)
+from computefin.risk.stress import StressScenario, load_stresses, stress_library
+
+__all__ = [
+    "MAX_HORIZON_MONTHS",
+    "DefaultModel",
+    "DepreciationMethod",
+    "DepreciationPolicy",
+    "DepreciationSchedule",
+    "EconomicValue",
+    "FailureArrays",
+    "FailureModel",
+    "FleetProjection",
+    "GpuPriceModel",
+    "PeriodGrid",
+    "ProjectionAssumptions",
+    "ProjectionInputs",
+    "RateShiftModel",
+    "ResidualCurveFit",
+    "ResidualValueModel",
+    "ScenarioSet",
+    "StressScenario",
+    "UtilizationModel",
+    "apply_stress",
+    "book_economic_gap",
+    "depreciation_schedule",
+    "economic_value_per_gpu",
+    "fit_residual_curve",
+    "group_depreciation_schedule",
+    "load_stresses",
+    "period_grid",
+    "project",
+    "project_fleet",
+    "read_occupancy_csv",
+    "run_stress_grid",
+    "simulate_scenarios",
+    "stress_library",
+]
