@@ -20,11 +20,19 @@ from rich.console import Console
 from computefin.domain import MarketSnapshot, Portfolio, catalog, demo_market, demo_portfolio
 from computefin.engine.tables import frame_table
 from computefin.pricing import build_curves
+from computefin.risk import ProjectionInputs, project, run_stress_grid, stress_library
+from computefin.risk.projection import stress_metrics
 
 __all__ = ["DemoFrames", "demo_frames", "run_demo"]
 
 CURVE_TENORS_YEARS = (1, 2, 3, 5, 7, 10)
 """Tenors (years) at which the demo prints each curve."""
+
+PROJECTION_MONTHS = 60
+"""Horizon of the demo's fleet projections, months."""
+
+STRESS_FLEET = "fleet-dal-h100"
+"""The fleet whose stress grid the demo prints."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class DemoFrames:
     fleets: pd.DataFrame
     contracts: pd.DataFrame
     curves: pd.DataFrame
+    projections: pd.DataFrame
+    stresses: pd.DataFrame
 
 
 def _contracts_frame(portfolio: Portfolio, market: MarketSnapshot) -> pd.DataFrame:
@@ -74,6 +84,35 @@ def _curves_frame(market: MarketSnapshot) -> pd.DataFrame:
     return frame
 
 
+def _inputs(portfolio: Portfolio, market: MarketSnapshot, fleet_id: str) -> ProjectionInputs:
+    return ProjectionInputs.build(
+        portfolio.fleet(fleet_id),
+        portfolio.contracts,
+        market,
+        PROJECTION_MONTHS,
+        counterparties=portfolio.counterparties,
+    )
+
+
+def _projections_frame(portfolio: Portfolio, market: MarketSnapshot) -> pd.DataFrame:
+    rows = []
+    for fleet in portfolio.fleets:
+        projection = project(_inputs(portfolio, market, fleet.id))
+        metrics = stress_metrics(projection)
+        rows.append(
+            {
+                "fleet_id": fleet.id,
+                "currency": fleet.currency.value,
+                "pv_noi_5y": metrics["pv_noi"],
+                "economic_value": float(projection.expected("economic_value")[0]),
+                "book_value": float(projection.expected("book_value")[0]),
+                "book_minus_economic": float(projection.expected("book_minus_economic")[0]),
+                "retirement_proceeds": metrics["retirement_proceeds"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("fleet_id")
+
+
 def demo_frames() -> DemoFrames:
     """Compute everything the demo shows, without printing."""
     portfolio, market = demo_portfolio(), demo_market()
@@ -86,6 +125,8 @@ def demo_frames() -> DemoFrames:
         fleets=portfolio.fleets_frame(market.as_of),
         contracts=_contracts_frame(portfolio, market),
         curves=_curves_frame(market),
+        projections=_projections_frame(portfolio, market),
+        stresses=run_stress_grid(_inputs(portfolio, market, STRESS_FLEET), stress_library())[0],
     )
 
 
@@ -105,5 +146,15 @@ def run_demo(console: Console) -> DemoFrames:
     console.print(frame_table(frames.contracts, title="Contracts (annual value in currency)"))
     console.print(
         frame_table(frames.curves, title="Zero rates (continuous, ACT/365F) by tenor in years")
+    )
+    console.print(
+        frame_table(
+            frames.projections,
+            title=f"Expected fleet projections, {PROJECTION_MONTHS} months (values after the "
+            "first period, fleet currency)",
+        )
+    )
+    console.print(
+        frame_table(frames.stresses, title=f"Stress grid, {STRESS_FLEET} (expected case, USD)")
     )
     return frames

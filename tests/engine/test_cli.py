@@ -42,6 +42,9 @@ def test_demo_frames_match_the_models_by_hand() -> None:
     assert row["annual_contract_value"] == pytest.approx(768 * 8760 * 2.35, rel=1e-15)
     assert row["pd_1y"] == 0.0055
     assert set(frames.curves.index) == {"FR007", "SHIBOR3M", "SOFR"}
+    assert list(frames.projections.index) == [f.id for f in demo_portfolio().fleets]
+    assert frames.stresses.loc["base", "pv_noi_change"] == 0.0
+    assert (frames.stresses["pv_noi_change"].drop("base") <= 0.0).all()
     assert frames.curves.notna().all().all()
 
 

@@ -106,7 +106,7 @@ def apply_stress(stress: StressScenario, inputs: ProjectionInputs) -> Projection
 
 def stress_metrics(projection: FleetProjection) -> dict[str, float]:
     """Headline figures of a projection (fleet currency): PV and total of NOI, the worst
-    period's NOI, economic value after the first period and at the horizon, retirement
+    period's NOI while GPUs are in service, economic value after the first period and at the horizon, retirement
     proceeds; for path runs, the 5th percentile of the PV of NOI as well.
 
     >>> import datetime as dt
@@ -126,7 +126,7 @@ def stress_metrics(projection: FleetProjection) -> dict[str, float]:
     out = {
         "pv_noi": float(pv.mean()),
         "total_noi": float(noi.sum(axis=1).mean()),
-        "worst_period_noi": float(noi.mean(axis=0).min()),
+        "worst_period_noi": _worst_operating_noi(projection),
         "economic_value_first_period": float(value[:, 0].mean()),
         "economic_value_at_horizon": float(value[:, -1].mean()),
         "retirement_proceeds": float(projection.line("retirement_proceeds").sum(axis=1).mean()),
@@ -134,6 +134,15 @@ def stress_metrics(projection: FleetProjection) -> dict[str, float]:
     if projection.n_paths > 1:
         out["pv_noi_p5"] = float(np.percentile(pv, 5))
     return out
+
+
+def _worst_operating_noi(projection: FleetProjection) -> float:
+    """Lowest expected NOI over the periods with GPUs in service (0 when there are none)."""
+    noi = projection.expected("noi")
+    if "gpus_in_service" not in projection.lines:
+        return float(noi.min())
+    operating = projection.expected("gpus_in_service") > 0
+    return float(noi[operating].min()) if operating.any() else 0.0
 
 
 def run_stress_grid(
