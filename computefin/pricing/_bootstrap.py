@@ -6,16 +6,24 @@ wraps the nodes into a :class:`~computefin.pricing.curves.Curve`; it is the publ
 
 Conventions (see ``docs/models/curves.md`` for sources):
 
-* ``SHIBOR3M`` swap: CFETS Shibor 3M IRS. T+1 start, China inter-bank calendar, modified
-  following; fixed leg quarterly ACT/365F; floating leg quarterly on ``ql.Shibor(3M)``
-  (ACT/360, fixed one business day before each period). Deposits use ``ql.Shibor(tenor)``.
+* ``SHIBOR3M`` swap (tenors 3M and longer): CFETS Shibor 3M IRS. T+1 start, China
+  inter-bank calendar, modified following; fixed leg quarterly ACT/365F; floating leg
+  quarterly on Shibor 3M (ACT/360, fixed one business day before each period).
+  Deposits are the Shibor fixings with ``ql.Shibor(tenor)``'s conventions.
 * ``FR007`` swap: CFETS FR007 IRS approximated as an overnight-indexed swap on a custom
   ``ql.OvernightIndex("FR007")`` (China inter-bank calendar, ACT/365F, compounded daily):
   T+1 start, both legs quarterly, fixed leg ACT/365F, modified following. Deposits are
   simple ACT/365F from the as-of date (T+0, following).
-* ``SOFR`` OIS: ``ql.Sofr``, T+2 start, annual payments on both legs, ACT/360, payment
-  lag two business days. The ``ON`` deposit starts T+0 (following, ACT/360); other
-  deposit tenors start T+2 (modified following, ACT/360).
+* ``SOFR`` OIS: an overnight index like ``ql.Sofr`` (``SOFR``, T+0 fixing, ACT/360) on
+  the given calendar, T+2 start, annual payments on both legs, payment lag two business
+  days. The ``ON`` deposit starts T+0 (following, ACT/360); other deposit tenors start
+  T+2 (modified following, ACT/360).
+
+Calendars: every index uses a computefin :class:`~computefin.pricing.calendars.MarketCalendar`
+(by default ``CN-IB``, with projected holidays after QuantLib's official years, for the CNY
+indices and ``US-SOFR`` for SOFR), never QuantLib's own ``ql.China``, whose holidays stop
+after its last official year. ``TN`` quotes are rejected: tomorrow-next is a one-day
+deposit starting T+1, not a tenor from the curve date.
 
 Every QuantLib call that depends on the evaluation date runs inside
 :func:`~computefin.pricing._ql.evaluation_date`.
@@ -33,7 +41,15 @@ import QuantLib as ql
 
 from computefin.domain.market import QuoteKind, RateIndex, RateQuote
 from computefin.errors import ConvergenceError, ValidationError
-from computefin.pricing._ql import evaluation_date, from_ql_date, ql_period, to_ql_date
+from computefin.pricing._ql import (
+    evaluation_date,
+    from_ql_date,
+    parse_tenor,
+    ql_period,
+    to_ql_date,
+)
+from computefin.pricing.calendars import MarketCalendar
+from computefin.pricing.calendars import calendar as get_calendar
 
 __all__ = [
     "CURVE_INDICES",
@@ -42,6 +58,7 @@ __all__ = [
     "check_quotes",
     "fr007_index",
     "quote_label",
+    "resolve_calendar",
     "zero_pillars",
 ]
 
@@ -68,6 +85,11 @@ _KIND_HINTS: Final[dict[tuple[RateIndex, QuoteKind], str]] = {
 }
 
 _TENOR_YEARS: Final[dict[str, float]] = {"D": 1 / 365, "W": 7 / 365, "M": 1 / 12, "Y": 1.0}
+_DEFAULT_CALENDARS: Final[dict[RateIndex, str]] = {
+    RateIndex.SHIBOR3M: "CN-IB",
+    RateIndex.FR007: "CN-IB",
+    RateIndex.SOFR: "US-SOFR",
+}
 _ORDINAL = re.compile(r"failed at (\d+)(?:st|nd|rd|th) alive instrument")
 
 
@@ -80,10 +102,42 @@ def quote_label(quote: RateQuote) -> str:
     return f"{quote.index.value} {quote.tenor} {quote.kind.value}"
 
 
-def _tenor_years(tenor: str) -> float:
-    if tenor in {"ON", "TN"}:
-        return 1 / 365
-    return int(tenor[:-1]) * _TENOR_YEARS[tenor[-1]]
+def resolve_calendar(index: RateIndex, value: Any = None) -> MarketCalendar:
+    """The calendar for ``index``: ``value`` (a ``MarketCalendar`` or a name) or the default.
+
+    Defaults: ``CN-IB`` (projected holidays included) for ``SHIBOR3M`` and ``FR007``,
+    ``US-SOFR`` for ``SOFR``. Anything else raises ``ValidationError`` (field ``calendar``).
+
+    >>> resolve_calendar(RateIndex.FR007).identifier
+    'CN-IB'
+    >>> resolve_calendar(RateIndex.SOFR, "target").identifier
+    'TARGET'
+    """
+    if value is None:
+        return get_calendar(_DEFAULT_CALENDARS.get(index, "WEEKENDS"))
+    if isinstance(value, MarketCalendar):
+        return value
+    if isinstance(value, str):
+        return get_calendar(value)
+    raise ValidationError(
+        "calendar",
+        "must be a MarketCalendar (computefin.pricing.calendar(...)), a calendar name such "
+        "as 'CN-IB', or None",
+        type(value).__name__,
+    )
+
+
+def _tenor(quote: RateQuote, i: int) -> tuple[int, str]:
+    field = f"quotes[{i}].tenor"
+    if quote.tenor in {"TN", "T/N"}:
+        raise ValidationError(
+            field,
+            "TN (tomorrow-next) quotes are not supported: a TN deposit starts tomorrow (T+1) "
+            "and lasts one day, it is not a tenor from the curve date; quote the overnight "
+            "rate as ON",
+            quote.tenor,
+        )
+    return parse_tenor(quote.tenor, field)
 
 
 def check_quotes(
@@ -96,7 +150,8 @@ def check_quotes(
 
     Rejects (``ValidationError`` naming the field): no quotes, mixed currencies, mixed
     indices, an index without curve conventions, a kind the index does not trade,
-    zero quotes mixed with instrument quotes, duplicates, tenors beyond 60Y.
+    zero quotes mixed with instrument quotes, duplicates, tenors beyond 60Y, ``TN`` quotes,
+    Shibor 3M swaps shorter than 3M.
     Maturity order is checked later, on QuantLib's pillar dates.
 
     >>> idx, qs = check_quotes([{"index": "SOFR", "kind": "ois", "tenor": "1Y", "rate": 0.04}])
@@ -147,9 +202,21 @@ def check_quotes(
             allowed = ", ".join(sorted(k.value for k in _KINDS[found]))
             hint = _KIND_HINTS.get((found, q.kind), f"{found.value} takes {allowed}")
             raise ValidationError(f"quotes[{i}].kind", hint, q.kind.value)
-        if _tenor_years(q.tenor) > MAX_TENOR_YEARS:
+        length, unit = _tenor(q, i)
+        if length * _TENOR_YEARS[unit] > MAX_TENOR_YEARS:
             raise ValidationError(
                 f"quotes[{i}].tenor", f"longer than {MAX_TENOR_YEARS:.0f} years", q.tenor
+            )
+        if (
+            found is RateIndex.SHIBOR3M
+            and q.kind is QuoteKind.SWAP
+            and (unit in {"D", "W"} or (unit == "M" and length < 3))
+        ):
+            raise ValidationError(
+                f"quotes[{i}].tenor",
+                "Shibor 3M swaps run 3M or longer (the floating leg resets quarterly); "
+                "quote shorter tenors as deposits",
+                q.tenor,
             )
         key = (q.kind, "ON" if q.tenor in {"ON", "1D"} else q.tenor)
         if key in seen:
@@ -173,90 +240,91 @@ def zero_pillars(as_of: dt.date, quotes: Sequence[RateQuote]) -> list[tuple[dt.d
     return [(from_ql_date(start + ql_period(q.tenor)), q.rate) for q in quotes]
 
 
-def fr007_index(handle: Any = None, calendar: Any = None) -> Any:
+def fr007_index(handle: Any = None, calendar: MarketCalendar | str | None = None) -> Any:
     """The FR007 stand-in: an overnight index, China inter-bank calendar, ACT/365F.
 
     QuantLib has no FR007 index; see the module docstring for the approximation.
-    ``handle`` is an optional ``ql.YieldTermStructureHandle`` to forecast on.
+    ``handle`` is an optional ``ql.YieldTermStructureHandle`` to forecast on; ``calendar``
+    defaults to ``CN-IB`` (projected holidays included).
 
-    >>> fr007_index().name()
-    'FR007ON Actual/365 (Fixed)'
+    >>> fr007_index().name(), fr007_index().fixingCalendar().name()
+    ('FR007ON Actual/365 (Fixed)', 'CN-IB')
     """
-    cal = ql.China(ql.China.IB) if calendar is None else calendar
+    cal = resolve_calendar(RateIndex.FR007, calendar).ql  # the caller's own copy
+    return _fr007(cal, handle)
+
+
+def _fr007(qcal: ql.Calendar, handle: Any = None) -> Any:
     h = ql.YieldTermStructureHandle() if handle is None else handle
-    return ql.OvernightIndex("FR007", 0, ql.CNYCurrency(), cal, ql.Actual365Fixed(), h)
+    return ql.OvernightIndex("FR007", 0, ql.CNYCurrency(), qcal, ql.Actual365Fixed(), h)
 
 
-def _shibor(period: Any, calendar: Any) -> Any:
-    if calendar is None:
-        return ql.Shibor(period)
+def _shibor(period: ql.Period, qcal: ql.Calendar) -> Any:
+    """Shibor for ``period`` with ``ql.Shibor``'s conventions on the given calendar."""
     reference = ql.Shibor(period)
     return ql.IborIndex(
         "Shibor",
         period,
         reference.fixingDays(),
         ql.CNYCurrency(),
-        calendar,
+        qcal,
         reference.businessDayConvention(),
         reference.endOfMonth(),
         reference.dayCounter(),
     )
 
 
-def _helper(quote: RateQuote, calendar: Any) -> Any:
+def _sofr(qcal: ql.Calendar) -> Any:
+    """SOFR as ``ql.Sofr`` defines it (``SOFR``, T+0, USD, ACT/360) on the given calendar."""
+    return ql.OvernightIndex("SOFR", 0, ql.USDCurrency(), qcal, ql.Actual360())
+
+
+def _helper(quote: RateQuote, qcal: ql.Calendar) -> Any:
     """One QuantLib rate helper for a quote (call inside ``evaluation_date``)."""
     period = ql_period(quote.tenor)
     rate = quote.rate
     kind = quote.kind
     if quote.index is RateIndex.SHIBOR3M:
         if kind is QuoteKind.DEPOSIT:
-            return ql.DepositRateHelper(rate, _shibor(period, calendar))
-        index = _shibor(ql.Period(3, ql.Months), calendar)
+            return ql.DepositRateHelper(rate, _shibor(period, qcal))
+        index = _shibor(ql.Period(3, ql.Months), qcal)
         return ql.SwapRateHelper(
-            rate,
-            period,
-            index.fixingCalendar(),
-            ql.Quarterly,
-            ql.ModifiedFollowing,
-            ql.Actual365Fixed(),
-            index,
+            rate, period, qcal, ql.Quarterly, ql.ModifiedFollowing, ql.Actual365Fixed(), index
         )
     if quote.index is RateIndex.FR007:
-        cal = ql.China(ql.China.IB) if calendar is None else calendar
         if kind is QuoteKind.DEPOSIT:
             return ql.DepositRateHelper(
-                rate, period, 0, cal, ql.Following, False, ql.Actual365Fixed()
+                rate, period, 0, qcal, ql.Following, False, ql.Actual365Fixed()
             )
         return ql.OISRateHelper(
             1,
             period,
             rate,
-            fr007_index(calendar=cal),
+            _fr007(qcal),
             paymentFrequency=ql.Quarterly,
             convention=ql.ModifiedFollowing,
         )
-    sofr = ql.Sofr()
-    cal = sofr.fixingCalendar() if calendar is None else calendar
     if kind is QuoteKind.DEPOSIT:
-        if quote.tenor in {"ON", "TN", "1D"}:
-            return ql.DepositRateHelper(rate, period, 0, cal, ql.Following, False, ql.Actual360())
+        if quote.tenor in {"ON", "1D"}:
+            return ql.DepositRateHelper(rate, period, 0, qcal, ql.Following, False, ql.Actual360())
         return ql.DepositRateHelper(
-            rate, period, 2, cal, ql.ModifiedFollowing, False, ql.Actual360()
+            rate, period, 2, qcal, ql.ModifiedFollowing, False, ql.Actual360()
         )
-    return ql.OISRateHelper(2, period, rate, sofr, paymentLag=2, paymentFrequency=ql.Annual)
+    return ql.OISRateHelper(2, period, rate, _sofr(qcal), paymentLag=2, paymentFrequency=ql.Annual)
 
 
 def bootstrap_nodes(
     as_of: dt.date,
     index: RateIndex,
     quotes: Sequence[RateQuote],
-    calendar: Any = None,
+    calendar: MarketCalendar | str | None = None,
 ) -> tuple[list[dt.date], list[float]]:
     """Bootstrap a ``ql.PiecewiseLogLinearDiscount`` and return its nodes.
 
     The nodes (dates starting at ``as_of``, discount factors starting at 1) define the
     curve completely under log-linear interpolation of discount factors. Quotes must be
     checked with :func:`check_quotes` and listed in increasing maturity order.
+    ``calendar`` as in :func:`resolve_calendar`.
 
     Raises ``ValidationError`` for unsorted quotes or two quotes with one pillar date and
     :class:`~computefin.errors.ConvergenceError` naming the pillar if the solve fails.
@@ -266,9 +334,10 @@ def bootstrap_nodes(
     >>> dates[0], round(dfs[-1], 6)
     (datetime.date(2026, 6, 30), 0.922869)
     """
-    reference = to_ql_date(as_of)
+    reference = to_ql_date(as_of, "as_of")
+    qcal = resolve_calendar(index, calendar)._ql_calendar()
     with evaluation_date(reference):
-        helpers = [_helper(q, calendar) for q in quotes]
+        helpers = [_helper(q, qcal) for q in quotes]
         pillars = [h.pillarDate() for h in helpers]
         for i in range(1, len(quotes)):
             if pillars[i] == pillars[i - 1]:

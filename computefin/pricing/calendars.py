@@ -40,8 +40,28 @@ from holidays.countries.china import China as _ChinaHolidays
 
 from computefin.domain.conventions import BusinessDayConvention
 from computefin.errors import FieldProblem, ValidationError
-from computefin.pricing._ql import DateLike, ql_business_day_convention, ql_period
-from computefin.pricing.daycounts import _as_day, _as_day_array
+from computefin.pricing._dates import (
+    FIRST_DAY,
+    LAST_DAY,
+    BoolArray,
+    DateArray,
+    DateLike,
+    IntArray,
+    as_day,
+    as_days,
+    date_to_day,
+    day_to_date,
+    day_to_iso,
+    day_to_ql,
+    ql_to_day,
+)
+from computefin.pricing._ql import (
+    MAX_TENOR,
+    parse_convention,
+    parse_tenor,
+    ql_business_day_convention,
+    ql_time_unit,
+)
 
 __all__ = [
     "CALENDAR_NAMES",
@@ -54,38 +74,13 @@ __all__ = [
     "calendar",
 ]
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-DateArray = npt.NDArray[np.datetime64]
-
-_EPOCH_SERIAL: Final[int] = ql.Date(1, 1, 1970).serialNumber()
-_EPOCH_ORDINAL: Final[int] = dt.date(1970, 1, 1).toordinal()
-_QL_FIRST_DAY: Final[int] = ql.Date.minDate().serialNumber() - _EPOCH_SERIAL  # 1901-01-01
-_QL_LAST_DAY: Final[int] = ql.Date.maxDate().serialNumber() - _EPOCH_SERIAL  # 2199-12-31
-
-
-def _to_ql(day: int) -> ql.Date:
-    return ql.Date(int(day) + _EPOCH_SERIAL)
-
-
-def _from_ql(date: ql.Date) -> int:
-    return int(date.serialNumber()) - _EPOCH_SERIAL
-
-
-def _iso(day: int) -> str:
-    return dt.date.fromordinal(int(day) + _EPOCH_ORDINAL).isoformat()
-
-
-def _to_date(day: int) -> dt.date:
-    return dt.date.fromordinal(int(day) + _EPOCH_ORDINAL)
-
 
 def _year_start(year: int) -> int:
-    return dt.date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
+    return date_to_day(dt.date(year, 1, 1))
 
 
 def _year_end(year: int) -> int:
-    return dt.date(year, 12, 31).toordinal() - _EPOCH_ORDINAL
+    return date_to_day(dt.date(year, 12, 31))
 
 
 def _weekday(days: IntArray) -> IntArray:
@@ -96,9 +91,9 @@ def _weekday(days: IntArray) -> IntArray:
 def _ql_non_business_days(cal: ql.Calendar, first: int, last: int) -> IntArray:
     """Every non-business day of a QuantLib calendar in [first, last], weekends included."""
     # holidayList cannot reach QuantLib's very last date; check that day separately.
-    stop = min(last, _QL_LAST_DAY - 1)
-    found = [_from_ql(d) for d in cal.holidayList(_to_ql(first), _to_ql(stop), True)]
-    if last > stop and not cal.isBusinessDay(_to_ql(last)):
+    stop = min(last, LAST_DAY - 1)
+    found = [ql_to_day(d) for d in cal.holidayList(day_to_ql(first), day_to_ql(stop), True)]
+    if last > stop and not cal.isBusinessDay(day_to_ql(last)):
         found.append(last)
     return np.asarray(found, dtype=np.int64)
 
@@ -143,8 +138,8 @@ class HolidayKind(StrEnum):
 
 
 def _normalise_dates(values: Iterable[Any], field_name: str) -> tuple[dt.date, ...]:
-    days = sorted({_as_day(v, field_name) for v in values})
-    return tuple(_to_date(d) for d in days)
+    days = sorted({as_day(v, field_name) for v in values})
+    return tuple(day_to_date(d) for d in days)
 
 
 @dataclass(frozen=True)
@@ -164,6 +159,8 @@ class HolidayTable:
     holidays: tuple[dt.date, ...] = ()
     business_days: tuple[dt.date, ...] = ()
     source: str = field(default="", compare=False)
+    """Where the table came from (a file path or a label); not part of equality, but part
+    of :func:`calendar`'s cache key, so a calendar's ``sources`` name its own table."""
 
     def __post_init__(self) -> None:
         hol = _normalise_dates(self.holidays, "holiday_table.date")
@@ -187,7 +184,11 @@ class HolidayTable:
         """A short content hash (12 hex digits) that identifies the table's dates.
 
         >>> HolidayTable.from_dates(holidays=["2027-10-06"]).digest
-        '...'
+        'fb3175f2fefe'
+        >>> HolidayTable.from_dates(holidays=["2027-10-06"], source="a.csv").digest
+        'fb3175f2fefe'
+        >>> HolidayTable.from_dates(business_days=["2027-10-06"]).digest
+        'dae02aaf564d'
         """
         text = ";".join(
             [f"H{d.isoformat()}" for d in self.holidays]
@@ -236,7 +237,7 @@ class HolidayTable:
         problems: list[FieldProblem] = []
         for row, (raw_date, raw_kind) in enumerate(zip(dates, kinds, strict=True), start=1):
             try:
-                day = _to_date(_as_day(_scalar_date(raw_date), "holiday_table.date"))
+                day = day_to_date(as_day(_scalar_date(raw_date), "holiday_table.date"))
             except ValidationError as exc:
                 problems.append(
                     FieldProblem(
@@ -375,11 +376,11 @@ def _spec(name: str) -> _Spec:
     return _SPECS[key]
 
 
-_UNITS: Final[dict[str, int]] = {
-    "D": ql.Days, "DAY": ql.Days, "DAYS": ql.Days,
-    "W": ql.Weeks, "WEEK": ql.Weeks, "WEEKS": ql.Weeks,
-    "M": ql.Months, "MONTH": ql.Months, "MONTHS": ql.Months,
-    "Y": ql.Years, "YEAR": ql.Years, "YEARS": ql.Years,
+_UNITS: Final[dict[str, str]] = {
+    "D": "D", "DAY": "D", "DAYS": "D",
+    "W": "W", "WEEK": "W", "WEEKS": "W",
+    "M": "M", "MONTH": "M", "MONTHS": "M",
+    "Y": "Y", "YEAR": "Y", "YEARS": "Y",
 }  # fmt: skip
 
 _Roll = Literal["forward", "modifiedfollowing", "backward", "modifiedpreceding"]
@@ -392,19 +393,13 @@ _ROLLS: Final[dict[BusinessDayConvention, _Roll]] = {
 }
 
 
-def _convention(value: BusinessDayConvention | str, field_name: str) -> BusinessDayConvention:
-    try:
-        ql_business_day_convention(value)
-        return BusinessDayConvention(value)
-    except ValidationError as exc:
-        raise ValidationError(field_name, exc.problems[0].reason, value) from exc
-
-
 class MarketCalendar:
     """A business-day calendar with a QuantLib twin and numpy kernels over the same days.
 
     Build it with :func:`calendar`. The object is immutable: its day arrays are
-    read-only and its QuantLib calendar (:attr:`ql`) must not be modified. Dates may be
+    read-only, and :attr:`ql` hands out a fresh QuantLib copy on every access, so a
+    caller who adds holidays to that copy changes nothing else; the methods use a
+    private QuantLib instance. Dates may be
     ``datetime.date``, ``numpy.datetime64`` or ISO strings; dates outside the coverage
     (:attr:`first_date` to :attr:`last_date`) raise
     :class:`~computefin.errors.ValidationError`. Pickling sends the name and the table
@@ -424,6 +419,9 @@ class MarketCalendar:
         "_non_business",
         "_projected",
         "_ql",
+        "_ql_holidays",
+        "_ql_identifier",
+        "_ql_working_weekends",
         "_sources",
         "_table",
     )
@@ -456,22 +454,39 @@ class MarketCalendar:
         self._busdaycal = np.busdaycalendar(
             weekmask="1111111", holidays=days.astype("datetime64[D]")
         )
-        identifier = name if table is None else f"{name}+table:{table.digest}"
-        cal = ql.BespokeCalendar(identifier)
-        cal.addWeekend(ql.Saturday)
-        cal.addWeekend(ql.Sunday)
-        weekday = _weekday(days)
-        for day in days[weekday < 5].tolist():
-            cal.addHoliday(_to_ql(day))
+        self._ql_identifier = name if table is None else f"{name}+table:{table.digest}"
+        # The QuantLib twin: weekday holidays added, make-up working weekends removed.
+        # The two date lists are kept so that a fresh copy (``.ql``) is cheap.
         span = np.arange(self._first, self._last + 1, dtype=np.int64)
         weekends = span[_weekday(span) >= 5]
-        for day in np.setdiff1d(weekends, days, assume_unique=True).tolist():
-            cal.removeHoliday(_to_ql(day))
-        self._ql = cal
+        self._ql_holidays = tuple(day_to_ql(d) for d in days[_weekday(days) < 5].tolist())
+        self._ql_working_weekends = tuple(
+            day_to_ql(d) for d in np.setdiff1d(weekends, days, assume_unique=True).tolist()
+        )
+        self._ql = self._new_ql()
+
+    def _new_ql(self) -> ql.Calendar:
+        cal = ql.BespokeCalendar(self._ql_identifier)
+        cal.addWeekend(ql.Saturday)
+        cal.addWeekend(ql.Sunday)
+        for date in self._ql_holidays:
+            cal.addHoliday(date)
+        for date in self._ql_working_weekends:
+            cal.removeHoliday(date)
+        return cal
+
+    def _ql_calendar(self) -> ql.Calendar:
+        """The private QuantLib twin, for computefin's own QuantLib calls only.
+
+        Never hand it to a caller: a holiday added to it would make QuantLib's answers
+        (``adjust``, ``advance``, schedules) disagree with numpy's.
+        """
+        return self._ql
 
     def __repr__(self) -> str:
         table = "" if self._table is None else f", table={self._table.digest}"
-        return f"MarketCalendar({self._name!r}, {_iso(self._first)}..{_iso(self._last)}{table})"
+        span = f"{day_to_iso(self._first)}..{day_to_iso(self._last)}"
+        return f"MarketCalendar({self._name!r}, {span}{table})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (calendar, (self._name, self._table))
@@ -494,19 +509,21 @@ class MarketCalendar:
         >>> calendar("US-SOFR").identifier
         'US-SOFR'
         """
-        return str(self._ql.name())
+        return self._ql_identifier
 
     @property
     def ql(self) -> ql.Calendar:
-        """The QuantLib calendar (a ``ql.BespokeCalendar`` private to this object).
+        """A fresh QuantLib copy of the calendar (a ``ql.BespokeCalendar``), on every access.
 
-        Treat it as read-only: adding holidays to it would desynchronise the numpy
-        kernels.
+        The copy is the caller's: adding or removing holidays on it changes neither this
+        object nor any other computefin answer (a copy costs about 2 ms). Its QuantLib
+        name is :attr:`identifier`.
 
-        >>> calendar("CN-IB").ql.isBusinessDay(ql.Date(1, 10, 2027))
-        False
+        >>> cn = calendar("CN-IB")
+        >>> cn.ql.isBusinessDay(ql.Date(1, 10, 2027)), cn.ql is cn.ql
+        (False, False)
         """
-        return self._ql
+        return self._new_ql()
 
     @property
     def first_date(self) -> dt.date:
@@ -515,7 +532,7 @@ class MarketCalendar:
         >>> calendar("TARGET").first_date
         datetime.date(1901, 1, 1)
         """
-        return _to_date(self._first)
+        return day_to_date(self._first)
 
     @property
     def last_date(self) -> dt.date:
@@ -524,7 +541,7 @@ class MarketCalendar:
         >>> calendar("CN-IB").last_date
         datetime.date(2099, 12, 31)
         """
-        return _to_date(self._last)
+        return day_to_date(self._last)
 
     @property
     def last_official_year(self) -> int | None:
@@ -548,8 +565,14 @@ class MarketCalendar:
     def sources(self) -> tuple[str, ...]:
         """Where the holidays come from, one line per source.
 
-        >>> calendar("WEEKENDS").sources
-        ('QuantLib ... weekends only: Saturday and Sunday only, no holidays',)
+        >>> calendar("WEEKENDS").sources == (
+        ...     f"QuantLib {ql.__version__} weekends only: Saturday and Sunday only, no holidays",)
+        True
+        >>> cn = calendar("CN-IB").sources
+        >>> cn[0].startswith(f"QuantLib {ql.__version__} China IB: official holidays")
+        True
+        >>> f"projected {CN_LAST_OFFICIAL_YEAR + 1}-{CN_PROJECTION_LAST_YEAR}" in cn[1]
+        True
         """
         return self._sources
 
@@ -565,12 +588,12 @@ class MarketCalendar:
     # -- checks and conversions -------------------------------------------------------
 
     def _day(self, value: Any, field_name: str = "date") -> int:
-        day = _as_day(value, field_name)
+        day = as_day(value, field_name)
         self._check_range(np.asarray([day], dtype=np.int64), field_name, value)
         return day
 
     def _days(self, values: Any, field_name: str = "dates") -> IntArray:
-        days = _as_day_array(values, field_name)
+        days = as_days(values, field_name)
         self._check_range(days, field_name, None)
         return days
 
@@ -579,15 +602,15 @@ class MarketCalendar:
             bad = int(days.min()) if int(days.min()) < self._first else int(days.max())
             raise ValidationError(
                 field_name,
-                f"{_iso(bad)} is outside the {self._name} calendar's coverage "
-                f"{_iso(self._first)}..{_iso(self._last)}",
+                f"{day_to_iso(bad)} is outside the {self._name} calendar's coverage "
+                f"{day_to_iso(self._first)}..{day_to_iso(self._last)}",
                 value,
             )
 
     def _result(self, date: Any) -> dt.date:
-        day = _from_ql(date)
+        day = ql_to_day(date)
         self._check_range(np.asarray([day], dtype=np.int64), "date", None)
-        return _to_date(day)
+        return day_to_date(day)
 
     # -- scalar API ---------------------------------------------------------------------
 
@@ -626,10 +649,10 @@ class MarketCalendar:
         >>> calendar("CN-IB").adjust("2027-10-01", "following")
         datetime.date(2027, 10, 6)
         """
-        conv = ql_business_day_convention(_convention(convention, "convention"))
+        conv = ql_business_day_convention(parse_convention(convention))
         day = self._day(date)
         try:
-            return self._result(self._ql.adjust(_to_ql(day), conv))
+            return self._result(self._ql.adjust(day_to_ql(day), conv))
         except RuntimeError as exc:
             raise ValidationError("date", f"cannot adjust: {exc}", date) from exc
 
@@ -651,27 +674,28 @@ class MarketCalendar:
         >>> cn.advance("2027-09-30", 1), cn.advance("2027-01-29", "1M", end_of_month=True)
         (datetime.date(2027, 10, 6), datetime.date(2027, 2, 26))
         """
-        conv = ql_business_day_convention(_convention(convention, "convention"))
+        conv = ql_business_day_convention(parse_convention(convention))
         day = self._day(date)
         if isinstance(n, str):
             if unit is not None:
                 raise ValidationError("unit", "leave unit out when n is a tenor string", unit)
-            text = n.strip()
-            sign = -1 if text.startswith("-") else 1
-            period = ql_period(text.lstrip("+-"))
-            length, ql_unit = sign * int(period.length()), int(period.units())
+            length, unit_key = parse_tenor(n, signed=True)
         elif isinstance(n, int | np.integer) and not isinstance(n, bool):
             length = int(n)
-            unit_key = "D" if unit is None else str(unit).strip().upper()
-            if unit_key not in _UNITS:
+            unit_key = "D" if unit is None else _UNITS.get(str(unit).strip().upper(), "")
+            if not unit_key:
                 raise ValidationError("unit", "must be D, W, M or Y", unit)
-            ql_unit = _UNITS[unit_key]
+            if abs(length) > MAX_TENOR[unit_key]:
+                raise ValidationError(
+                    "n", f"too far: at most {MAX_TENOR[unit_key]} {unit_key} either way", n
+                )
         else:
             raise ValidationError("n", "must be an integer or a tenor string like 3M", n)
         if not isinstance(end_of_month, bool | np.bool_):
             raise ValidationError("end_of_month", "must be True or False", end_of_month)
+        ql_unit = ql_time_unit(unit_key)
         try:
-            moved = self._ql.advance(_to_ql(day), length, ql_unit, conv, bool(end_of_month))
+            moved = self._ql.advance(day_to_ql(day), length, ql_unit, conv, bool(end_of_month))
         except RuntimeError as exc:
             raise ValidationError("n", f"cannot advance: {exc}", n) from exc
         return self._result(moved)
@@ -733,7 +757,7 @@ class MarketCalendar:
         ...     np.array(["2027-10-01", "2027-10-07"], dtype="datetime64[D]"), "preceding")
         array(['2027-09-30', '2027-10-07'], dtype='datetime64[D]')
         """
-        conv = _convention(convention, "convention")
+        conv = parse_convention(convention)
         days: DateArray = self._days(dates).astype("datetime64[D]")
         if conv is BusinessDayConvention.UNADJUSTED:
             return days
@@ -783,12 +807,12 @@ def _china_non_business_days(spec: _Spec) -> tuple[IntArray, tuple[str, ...], in
     market = spec.china_market
     assert market is not None
     last_official = _CN_LAST_OFFICIAL[market]
-    official = _ql_non_business_days(spec.factory(), _QL_FIRST_DAY, _year_end(last_official))
+    official = _ql_non_business_days(spec.factory(), FIRST_DAY, _year_end(last_official))
     projected = range(last_official + 1, CN_PROJECTION_LAST_YEAR + 1)
     span = np.arange(_year_start(projected[0]), _year_end(projected[-1]) + 1, dtype=np.int64)
     weekends = span[_weekday(span) >= 5]
     rules = _ChinaHolidays(years=projected, categories=("public",))  # type: ignore[no-untyped-call]
-    rule_days = np.asarray(sorted(d.toordinal() - _EPOCH_ORDINAL for d in rules), dtype=np.int64)
+    rule_days = np.asarray(sorted(date_to_day(d) for d in rules), dtype=np.int64)
     projected_days = np.union1d(weekends, rule_days)
     working: IntArray = np.asarray([], dtype=np.int64)
     if market == ql.China.IB:
@@ -796,7 +820,7 @@ def _china_non_business_days(spec: _Spec) -> tuple[IntArray, tuple[str, ...], in
         # for these years, its make-up working weekends are honoured.
         extra: set[dt.date] = set(getattr(rules, "weekend_workdays", set()))
         working = np.asarray(
-            sorted(d.toordinal() - _EPOCH_ORDINAL for d in extra if d.year in projected),
+            sorted(date_to_day(d) for d in extra if d.year in projected),
             dtype=np.int64,
         )
     projected_days = np.setdiff1d(projected_days, working)
@@ -814,23 +838,23 @@ def _build(name: str, table: HolidayTable | None) -> MarketCalendar:
     spec = _spec(name)
     if spec.china_market is not None:
         days, sources, last_official, projected = _china_non_business_days(spec)
-        first, last = _QL_FIRST_DAY, _year_end(CN_PROJECTION_LAST_YEAR)
+        first, last = FIRST_DAY, _year_end(CN_PROJECTION_LAST_YEAR)
     else:
-        first, last = _QL_FIRST_DAY, _QL_LAST_DAY
+        first, last = FIRST_DAY, LAST_DAY
         base = spec.factory()
         days = _ql_non_business_days(base, first, last)
         sources = (f"QuantLib {ql.__version__} {base.name()}: {spec.description}",)
         last_official, projected = None, range(0)
     if table is not None and len(table):
-        hol = np.asarray([d.toordinal() - _EPOCH_ORDINAL for d in table.holidays], np.int64)
-        bus = np.asarray([d.toordinal() - _EPOCH_ORDINAL for d in table.business_days], np.int64)
+        hol = np.asarray([date_to_day(d) for d in table.holidays], np.int64)
+        bus = np.asarray([date_to_day(d) for d in table.business_days], np.int64)
         for values in (hol, bus):
             if values.size and (int(values.min()) < first or int(values.max()) > last):
                 bad = int(values.min()) if int(values.min()) < first else int(values.max())
                 raise ValidationError(
                     "holiday_table.date",
-                    f"{_iso(bad)} is outside the {spec.name} calendar's coverage "
-                    f"{_iso(first)}..{_iso(last)}",
+                    f"{day_to_iso(bad)} is outside the {spec.name} calendar's coverage "
+                    f"{day_to_iso(first)}..{day_to_iso(last)}",
                 )
         days = np.setdiff1d(np.union1d(days, hol), bus)
         label = table.source or "in memory"
@@ -857,8 +881,10 @@ def _default(name: str) -> MarketCalendar:
     return _build(name, None)
 
 
-@functools.lru_cache(maxsize=32)
-def _with_table(name: str, table: HolidayTable) -> MarketCalendar:
+@functools.cache
+def _with_table(name: str, table: HolidayTable, source: str) -> MarketCalendar:
+    # ``source`` is part of the key: tables compare by their dates only, and a cached
+    # calendar's ``sources`` must name the file it was built from.
     return _build(name, table)
 
 
@@ -868,7 +894,9 @@ def calendar(name: str, holiday_table: HolidayTableLike | None = None) -> Market
     Names (case-insensitive): ``CN-IB``, ``CN-SSE``, ``US-SOFR``, ``US-NY`` (NYSE),
     ``US-GOVT``, ``US-SETTLEMENT``, ``TARGET``, ``WEEKENDS``. ``holiday_table`` is a
     :class:`HolidayTable`, a DataFrame or a CSV path (``date`` and optional ``kind``
-    columns). Builds are cached; equal tables give the same object.
+    columns). Builds are cached for the life of the process, keyed by the name, the
+    table's dates and its ``source``: equal tables from the same source give the same
+    object; every distinct table stays in the cache (tables are small and few).
 
     >>> cn = calendar("CN-IB", HolidayTable.from_dates(holidays=["2027-10-06"]))
     >>> cn.is_business_day("2027-10-06"), calendar("CN-IB").is_business_day("2027-10-06")
@@ -880,4 +908,4 @@ def calendar(name: str, holiday_table: HolidayTableLike | None = None) -> Market
     table = _as_holiday_table(holiday_table)
     if not len(table):
         return _default(spec.name)
-    return _with_table(spec.name, table)
+    return _with_table(spec.name, table, table.source)

@@ -20,6 +20,12 @@ continuous spread over ACT/365F time without rebuilding anything; the shifted cu
 ``.ql`` is a ``ql.ZeroSpreadedTermStructure`` on the base handle. Every curve is fixed to
 its ``as_of`` date: it does not move when QuantLib's global evaluation date changes.
 
+Evaluation methods (:meth:`Curve.discount`, :meth:`Curve.zero_rate`,
+:meth:`Curve.forward_rate`, :meth:`Curve.year_fraction`) return a ``float`` for a single
+date and a float64 array of the input's shape for an array, list or tuple of dates (an
+empty one gives an empty array). Dates are parsed strictly
+(:mod:`computefin.pricing._dates`): numbers are never read as dates.
+
 >>> import numpy as np
 >>> curve = flat_curve("2026-06-30", 0.02)
 >>> curve.discount(np.array(["2027-06-30"], dtype="datetime64[D]"))
@@ -31,9 +37,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -48,10 +54,24 @@ from computefin.pricing._bootstrap import (
     bootstrap_nodes,
     check_quotes,
     quote_label,
+    resolve_calendar,
     zero_pillars,
 )
-from computefin.pricing._ql import DateLike, from_ql_date, ql_day_count, to_datetime64, to_ql_date
-from computefin.pricing.daycounts import parse_day_count, year_fraction_days
+from computefin.pricing._dates import (
+    DateLike,
+    DatesLike,
+    FloatArray,
+    IntArray,
+    as_day,
+    as_days,
+    date_to_day,
+    day_to_date,
+    day_to_iso,
+    day_to_ql,
+)
+from computefin.pricing._ql import parse_day_count, ql_day_count
+from computefin.pricing.calendars import MarketCalendar
+from computefin.pricing.daycounts import year_fraction_days
 
 __all__ = [
     "CURVE_INDICES",
@@ -66,8 +86,6 @@ __all__ = [
     "zero_curve",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 Compounding = Literal["continuous", "annual", "simple"]
 """How a flat rate or a reported zero rate compounds."""
 CurveKind = Literal["flat", "linear_zero", "log_linear_discount"]
@@ -78,51 +96,23 @@ _COMPOUNDING: Final[dict[str, tuple[int, int]]] = {
     "annual": (ql.Compounded, ql.Annual),
     "simple": (ql.Simple, ql.Annual),
 }
-_EPOCH = dt.date(1970, 1, 1)
+_KINDS: Final[frozenset[str]] = frozenset({"flat", "linear_zero", "log_linear_discount"})
 _QL_DT: Final[float] = 1e-4  # QuantLib's time step for the zero rate at the reference date
 # Time in ACT/365F years per unit of curve time, where the ratio is constant.
 _SPREAD_SCALE: Final[dict[DayCount, float]] = {DayCount.ACT_365F: 1.0, DayCount.ACT_360: 360 / 365}
 
 
-def _day(value: dt.date) -> int:
-    return (value - _EPOCH).days
-
-
-def _as_date(value: DateLike, field: str) -> dt.date:
+def _currency(value: Currency | str, field: str = "currency") -> Currency:
     try:
-        return from_ql_date(to_ql_date(value))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ValidationError(
-            field, "must be a date (date, datetime64 or ISO string)", value
-        ) from exc
-
-
-def _days(values: Any, field: str) -> IntArray:
-    """Dates (scalar, list or array, any shape) as int64 days since 1970-01-01."""
-    try:
-        if isinstance(values, np.ndarray):
-            if values.dtype.kind in "biufc":
-                raise TypeError("numbers are not dates")
-            arr = values.astype("datetime64[D]")
-        elif isinstance(values, list | tuple):
-            arr = to_datetime64(list(values))
-        else:
-            arr = to_datetime64([values]).reshape(())
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ValidationError(field, "must be dates (datetime64, date or ISO string)") from exc
-    if bool(np.isnat(arr).any()):
-        raise ValidationError(field, "must be dates, got NaT")
-    return arr.astype(np.int64)
-
-
-def _currency(value: Currency | str) -> Currency:
-    try:
-        return Currency(value)
+        return Currency(value.strip().upper() if isinstance(value, str) else value)
     except ValueError as exc:
-        raise ValidationError("currency", "unknown currency code", value) from exc
+        known = ", ".join(c.value for c in Currency)
+        raise ValidationError(field, f"unknown currency code; known: {known}", value) from exc
 
 
 def _rate(value: float, field: str) -> float:
+    if isinstance(value, bool):
+        raise ValidationError(field, "must be a number", value)
     try:
         return check_rate(float(value))
     except (TypeError, ValueError) as exc:
@@ -130,7 +120,10 @@ def _rate(value: float, field: str) -> float:
 
 
 def _spread(value: float, field: str) -> float:
-    s = float(value)
+    try:
+        s = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, "must be a number", value) from exc
     if not math.isfinite(s):
         raise ValidationError(field, "must be a finite number", value)
     if abs(s) > 1.0:
@@ -147,11 +140,20 @@ class CurveSpec:
     ``dates``/``values`` are the nodes of ``linear_zero`` (continuous zero rates under
     ``day_count``) and ``log_linear_discount`` curves (discount factors); the first node is
     ``as_of``. ``rate``/``compounding`` define a ``flat`` curve. ``spread`` is a continuous
-    spread over ACT/365F time added on top.
+    spread over ACT/365F time added on top. ``calendar`` records the identifier of the
+    calendar a bootstrap used (``None`` when no calendar was involved).
+
+    Every field is checked on construction (``ValidationError`` naming
+    ``CurveSpec.<field>``); names are normalised (``currency="usd"`` becomes
+    ``Currency.USD``, dates become ``datetime.date``).
 
     >>> spec = flat_curve("2026-06-30", 0.03).spec
     >>> spec.kind, spec.rate, spec.day_count.value
     ('flat', 0.03, 'ACT/365F')
+    >>> CurveSpec(kind="flat", as_of=dt.date(2026, 6, 30), currency="XXX")
+    Traceback (most recent call last):
+    ...
+    computefin.errors.ValidationError: CurveSpec.currency: unknown currency code; ... (got 'XXX')
     """
 
     kind: CurveKind
@@ -165,37 +167,114 @@ class CurveSpec:
     index: RateIndex | None = None
     extrapolate: bool = True
     spread: float = 0.0
+    calendar: str | None = None
+
+    def __post_init__(self) -> None:
+        sets = object.__setattr__
+        if self.kind not in _KINDS:
+            raise ValidationError(
+                "CurveSpec.kind", "must be flat, linear_zero or log_linear_discount", self.kind
+            )
+        as_of = as_day(self.as_of, "CurveSpec.as_of")
+        sets(self, "as_of", day_to_date(as_of))
+        sets(self, "currency", _currency(self.currency, "CurveSpec.currency"))
+        sets(self, "day_count", parse_day_count(self.day_count, "CurveSpec.day_count"))
+        if self.compounding not in _COMPOUNDING:
+            raise ValidationError(
+                "CurveSpec.compounding", f"one of {', '.join(_COMPOUNDING)}", self.compounding
+            )
+        if self.index is not None:
+            try:
+                sets(self, "index", RateIndex(self.index))
+            except ValueError as exc:
+                raise ValidationError("CurveSpec.index", "unknown rate index", self.index) from exc
+            assert self.index is not None
+            if self.index.currency is not self.currency:
+                raise ValidationError(
+                    "CurveSpec.currency",
+                    f"{self.index.value} curves are in {self.index.currency.value}",
+                    self.currency.value,
+                )
+        if not isinstance(self.extrapolate, bool | np.bool_):
+            raise ValidationError(
+                "CurveSpec.extrapolate", "must be True or False", self.extrapolate
+            )
+        sets(self, "extrapolate", bool(self.extrapolate))
+        sets(self, "spread", _spread(self.spread, "CurveSpec.spread"))
+        if self.calendar is not None and not isinstance(self.calendar, str):
+            raise ValidationError(
+                "CurveSpec.calendar", "must be a calendar identifier or None", self.calendar
+            )
+        days = [as_day(d, f"CurveSpec.dates[{i}]") for i, d in enumerate(self.dates)]
+        sets(self, "dates", tuple(day_to_date(d) for d in days))
+        values = [_finite(v, f"CurveSpec.values[{i}]") for i, v in enumerate(self.values)]
+        sets(self, "values", tuple(values))
+        if self.kind == "flat":
+            sets(self, "rate", _rate(self.rate, "CurveSpec.rate"))
+            if days or values:
+                raise ValidationError("CurveSpec.dates", "a flat curve has no nodes")
+            return
+        if len(days) < 2 or len(days) != len(values):
+            raise ValidationError(
+                "CurveSpec.dates",
+                f"need two or more nodes, one value per date ({len(days)} dates, "
+                f"{len(values)} values)",
+            )
+        if days[0] != as_of:
+            raise ValidationError(
+                "CurveSpec.dates", "the first node must be as_of", self.dates[0].isoformat()
+            )
+        for i in range(1, len(days)):
+            if days[i] <= days[i - 1]:
+                raise ValidationError(
+                    f"CurveSpec.dates[{i}]",
+                    "node dates must strictly increase",
+                    day_to_iso(days[i]),
+                )
+        if self.kind == "linear_zero":
+            for i, v in enumerate(values):
+                _rate(v, f"CurveSpec.values[{i}]")
+        elif values[0] != 1.0 or not all(v > 0.0 for v in values):
+            raise ValidationError(
+                "CurveSpec.values", "discount factors must be positive, the first 1.0"
+            )
+
+
+def _finite(value: Any, field: str) -> float:
+    """A finite float (node values)."""
+    if isinstance(value, bool):
+        raise ValidationError(field, "must be a number", value)
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, "must be a number", value) from exc
+    if not math.isfinite(out):
+        raise ValidationError(field, "must be finite", value)
+    return out
 
 
 def _term_structure(spec: CurveSpec) -> Any:
-    ref = to_ql_date(spec.as_of)
+    """The QuantLib term structure of a (validated) spec, without the spread."""
+    ref = day_to_ql(date_to_day(spec.as_of))
     dc = ql_day_count(spec.day_count)
-    _spread(spec.spread, "spec.spread")
-    if spec.kind not in {"flat", "linear_zero", "log_linear_discount"}:
-        raise ValidationError("spec.kind", "flat, linear_zero or log_linear_discount", spec.kind)
     if spec.kind == "flat":
-        if spec.compounding not in _COMPOUNDING:
-            raise ValidationError("spec.compounding", "continuous, annual or simple")
         comp, freq = _COMPOUNDING[spec.compounding]
-        ts = ql.FlatForward(ref, _rate(spec.rate, "spec.rate"), dc, comp, freq)
+        ts = ql.FlatForward(ref, spec.rate, dc, comp, freq)
     else:
-        if len(spec.dates) < 2 or len(spec.dates) != len(spec.values):
-            raise ValidationError("spec.dates", "need two or more nodes, one value per date")
-        steps = zip(spec.dates[:-1], spec.dates[1:], strict=True)
-        if spec.dates[0] != spec.as_of or any(b <= a for a, b in steps):
-            raise ValidationError("spec.dates", "must start at as_of and strictly increase")
-        dates = [to_ql_date(d) for d in spec.dates]
-        values = [float(v) for v in spec.values]
+        dates = [day_to_ql(date_to_day(d)) for d in spec.dates]
+        values = list(spec.values)
         if spec.kind == "linear_zero":
-            values = [_rate(v, f"spec.values[{i}]") for i, v in enumerate(values)]
             ts = ql.ZeroCurve(dates, values, dc, ql.NullCalendar(), ql.Linear(), ql.Continuous)
         else:
-            if not all(math.isfinite(v) and v > 0.0 for v in values) or values[0] != 1.0:
-                raise ValidationError("spec.values", "discount factors: positive, the first 1.0")
             ts = ql.DiscountCurve(dates, values, dc, ql.NullCalendar())
     if spec.extrapolate:
         ts.enableExtrapolation()
     return ts
+
+
+def _out(values: FloatArray) -> float | FloatArray:
+    """A float for a 0-d result (a single date given), else the array."""
+    return float(values) if values.ndim == 0 else values
 
 
 class Curve:
@@ -236,7 +315,7 @@ class Curve:
         base_ts = _term_structure(spec) if _base is None else _base._root_ts()
         sets = object.__setattr__
         sets(self, "_spec", spec)
-        sets(self, "_as_of_day", np.asarray(_day(spec.as_of), dtype=np.int64))
+        sets(self, "_as_of_day", np.asarray(date_to_day(spec.as_of), dtype=np.int64))
         scale = 1.0
         if spec.spread != 0.0:
             scale = _spread_scale(spec.day_count)
@@ -275,7 +354,7 @@ class Curve:
             tail = (t_max, d_max, -(at_max * float(slope[-1])) / d_max)
         sets(self, "_nodes", (x, y, slope))
         sets(self, "_tail", tail)
-        sets(self, "_max_day", None if spec.extrapolate else _day(spec.dates[-1]))
+        sets(self, "_max_day", None if spec.extrapolate else date_to_day(spec.dates[-1]))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Curve is immutable; cannot set {name!r}")
@@ -357,11 +436,12 @@ class Curve:
     # -- evaluation ----------------------------------------------------------------------
 
     def _checked_days(self, dates: Any, field: str) -> IntArray:
-        days = _days(dates, field)
+        days = as_days(dates, field)
         if days.size and int(days.min()) < int(self._as_of_day):
-            first = np.datetime64(int(days.min()), "D")
             raise ValidationError(
-                field, f"dates before the curve's as_of {self.as_of.isoformat()}", str(first)
+                field,
+                f"dates before the curve's as_of {self.as_of.isoformat()}",
+                day_to_iso(int(days.min())),
             )
         if self._max_day is not None and days.size and int(days.max()) > self._max_day:
             raise ValidationError(
@@ -411,35 +491,64 @@ class Curve:
             )
         return out
 
-    def year_fraction(self, dates: Any) -> FloatArray:
+    @overload
+    def year_fraction(self, dates: DateLike) -> float: ...
+    @overload
+    def year_fraction(self, dates: DatesLike) -> FloatArray: ...
+    def year_fraction(self, dates: Any) -> float | FloatArray:
         """Curve time of each date: years from ``as_of`` in the curve's ``day_count``.
 
         >>> flat_curve("2026-06-30", 0.02, day_count="ACT/360").year_fraction(["2026-12-27"])
         array([0.5])
         """
         days = self._checked_days(dates, "dates")
-        return year_fraction_days(self._as_of_day, days, self.day_count)
+        return _out(year_fraction_days(self._as_of_day, days, self.day_count))
 
-    def discount(self, dates: Any) -> FloatArray:
+    @overload
+    def discount(self, dates: DateLike) -> float: ...
+    @overload
+    def discount(self, dates: DatesLike) -> FloatArray: ...
+    def discount(self, dates: Any) -> float | FloatArray:
         """Discount factors (currency units today per unit paid on each date).
 
-        >>> flat_curve("2026-06-30", 0.05, compounding="annual").discount(["2027-06-30"])
-        array([0.95238095])
+        >>> c = flat_curve("2026-06-30", 0.05, compounding="annual")
+        >>> c.discount(["2027-06-30"]), round(c.discount("2027-06-30"), 10)
+        (array([0.95238095]), 0.9523809524)
         """
         days = self._checked_days(dates, "dates")
-        return self._discount_days(days, "dates")
+        return _out(self._discount_days(days, "dates"))
 
+    @overload
+    def zero_rate(
+        self,
+        dates: DateLike,
+        *,
+        day_count: DayCount | str = ...,
+        compounding: Compounding = ...,
+    ) -> float: ...
+    @overload
+    def zero_rate(
+        self,
+        dates: DatesLike,
+        *,
+        day_count: DayCount | str = ...,
+        compounding: Compounding = ...,
+    ) -> FloatArray: ...
     def zero_rate(
         self,
         dates: Any,
         *,
         day_count: DayCount | str = DayCount.ACT_365F,
         compounding: Compounding = "continuous",
-    ) -> FloatArray:
+    ) -> float | FloatArray:
         """Zero rates (decimals) to each date; continuous ACT/365F unless stated.
 
-        Equals ``curve.ql.zeroRate(date, day_count, compounding)``; at ``as_of`` itself, as
-        in QuantLib, the rate over the first 1e-4 years of curve time.
+        Equals ``curve.ql.zeroRate(date, day_count, compounding)``. Where the curve's own
+        time to the date is 0 (``as_of`` itself, or the day after a 30th on a 30/360
+        curve) it is, as in QuantLib, the rate over the first 1e-4 years of curve time.
+        Where the curve time is positive but ``day_count`` gives 0 years (30/360 from the
+        30th to the 31st) the rate is undefined and ``ValidationError`` is raised, as
+        QuantLib raises.
 
         >>> c = flat_curve("2026-06-30", 0.04, compounding="annual")
         >>> c.zero_rate(["2028-06-29"], compounding="annual")
@@ -451,20 +560,45 @@ class Curve:
         days = self._checked_days(dates, "dates")
         df = self._discount_days(days, "dates")
         t = year_fraction_days(self._as_of_day, days, dc)
-        at_ref = t == 0.0
-        if bool(at_ref.any()):
+        at_ref = year_fraction_days(self._as_of_day, days, self.day_count) == 0.0
+        if bool(at_ref.any()):  # QuantLib's YieldTermStructure::zeroRate for t == 0
             df = np.where(at_ref, self._discount_time(np.asarray(_QL_DT)), df)
             t = np.where(at_ref, _QL_DT, t)
+        no_time = t == 0.0
+        if bool(np.any(no_time & (df != 1.0))):
+            bad = day_to_iso(int(days[no_time & (df != 1.0)].flat[0]))
+            raise ValidationError(
+                "day_count",
+                f"the zero rate to {bad} is undefined: {dc.value} gives 0 years from as_of "
+                f"{self.as_of.isoformat()} while the curve's {self.day_count.value} time is "
+                "positive",
+                dc.value,
+            )
+        t = np.where(no_time, 1.0, t)  # there df == 1 and the rate is 0
         compound = 1.0 / df
         if compounding == "continuous":
-            return np.asarray(np.log(compound) / t, dtype=np.float64)
-        if compounding == "annual":
-            return np.asarray(np.power(compound, 1.0 / t) - 1.0, dtype=np.float64)
-        return np.asarray((compound - 1.0) / t, dtype=np.float64)
+            out = np.log(compound) / t
+        elif compounding == "annual":
+            out = np.power(compound, 1.0 / t) - 1.0
+        else:
+            out = (compound - 1.0) / t
+        return _out(np.asarray(out, dtype=np.float64))
 
+    @overload
+    def forward_rate(
+        self, start: DateLike, end: DateLike, *, day_count: DayCount | str = ...
+    ) -> float: ...
+    @overload
+    def forward_rate(
+        self, start: DatesLike, end: DateLike | DatesLike, *, day_count: DayCount | str = ...
+    ) -> FloatArray: ...
+    @overload
+    def forward_rate(
+        self, start: DateLike, end: DatesLike, *, day_count: DayCount | str = ...
+    ) -> FloatArray: ...
     def forward_rate(
         self, start: Any, end: Any, *, day_count: DayCount | str = DayCount.ACT_365F
-    ) -> FloatArray:
+    ) -> float | FloatArray:
         """Simple-compounded forward rates over [start, end] under ``day_count`` (decimals).
 
         ``(D(start) / D(end) - 1) / tau(start, end)``; start and end broadcast together.
@@ -486,7 +620,7 @@ class Curve:
         if bool(np.any(tau <= 0.0)):
             raise ValidationError("end", f"must be after start (positive {dc.value} accrual)")
         ratio = self._discount_days(d1, "start") / self._discount_days(d2, "end")
-        return np.asarray((ratio - 1.0) / tau, dtype=np.float64)
+        return _out(np.asarray((ratio - 1.0) / tau, dtype=np.float64))
 
     # -- cheap shifts ----------------------------------------------------------------------
 
@@ -497,7 +631,7 @@ class Curve:
         ``ql.ZeroSpreadedTermStructure`` on the base handle. Spreads add up.
 
         >>> base = flat_curve("2026-06-30", 0.02)
-        >>> round(float(base.with_z_spread(0.01).zero_rate("2031-06-30")[()]), 12)
+        >>> round(base.with_z_spread(0.01).zero_rate("2031-06-30"), 12)
         0.03
         """
         s = _spread(spread, "spread")
@@ -509,7 +643,7 @@ class Curve:
         """The curve with continuous ACT/365F zero rates moved by ``parallel`` (decimal).
 
         >>> base = flat_curve("2026-06-30", 0.02)
-        >>> round(float(base.shifted(parallel=-0.001).zero_rate("2030-01-01")[()]), 12)
+        >>> round(base.shifted(parallel=-0.001).zero_rate("2030-01-01"), 12)
         0.019
         """
         return self.with_z_spread(_spread(parallel, "parallel"))
@@ -536,8 +670,8 @@ def flat_curve(
 ) -> Curve:
     """A flat curve: ``ql.FlatForward(as_of, rate, day_count, compounding)``; rate a decimal.
 
-    >>> flat_curve("2026-06-30", 0.02, compounding="simple").discount("2027-06-30")
-    array(0.98039216)
+    >>> round(flat_curve("2026-06-30", 0.02, compounding="simple").discount("2027-06-30"), 12)
+    0.980392156863
     >>> flat_curve("2026-06-30", 2.0)
     Traceback (most recent call last):
     ...
@@ -547,7 +681,7 @@ def flat_curve(
         raise ValidationError("compounding", f"one of {', '.join(_COMPOUNDING)}", compounding)
     spec = CurveSpec(
         kind="flat",
-        as_of=_as_date(as_of, "as_of"),
+        as_of=day_to_date(as_day(as_of, "as_of")),
         currency=_currency(currency),
         day_count=parse_day_count(day_count),
         rate=_rate(rate, "rate"),
@@ -601,17 +735,22 @@ def zero_curve(
         raise ValidationError(
             "interpolation", "only 'linear' (zero rates) is supported", interpolation
         )
-    start = _as_date(as_of, "as_of")
+    start = day_to_date(as_day(as_of, "as_of"))
     if pillars is not None:
         pairs = list(pillars)
         field = "pillars"
-        when = [_as_date(d, f"pillars[{i}].date") for i, (d, _) in enumerate(pairs)]
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise ValidationError(f"pillars[{i}]", "must be a (date, rate) pair", pair)
+        when = [day_to_date(as_day(d, f"pillars[{i}].date")) for i, (d, _) in enumerate(pairs)]
         values = [_rate(r, f"pillars[{i}].rate") for i, (_, r) in enumerate(pairs)]
     elif dates is not None and rates is not None:
         field = "dates"
-        days = _days(dates, "dates").ravel()
-        when = [_EPOCH + dt.timedelta(days=int(d)) for d in days]
-        flat_rates = np.asarray(rates, dtype=np.float64).ravel()
+        when = [day_to_date(d) for d in as_days(dates, "dates").ravel().tolist()]
+        try:
+            flat_rates = np.asarray(rates, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("rates", "must be numbers (decimals)") from exc
         if flat_rates.size != len(when):
             raise ValidationError("rates", f"{flat_rates.size} rates for {len(when)} dates")
         values = [_rate(r, f"rates[{i}]") for i, r in enumerate(flat_rates.tolist())]
@@ -637,15 +776,20 @@ def bootstrap_curve(
     currency: Currency | str | None = None,
     index: RateIndex | str | None = None,
     extrapolate: bool = True,
-    calendar: Any = None,
+    calendar: MarketCalendar | str | None = None,
 ) -> Curve:
     """Bootstrap one index's curve from deposits and swaps (or build it from zero quotes).
 
     Quotes must share one index, be in increasing maturity order and be of a kind the
     index trades (``SHIBOR3M``: deposit, swap; ``FR007``: deposit, swap; ``SOFR``: deposit,
     ois; any: zero). The result interpolates log-linearly in discount factors on ACT/365F
-    time with a flat forward beyond the last pillar. ``calendar`` overrides the index's
-    QuantLib calendar (for projected holidays). Conventions: ``docs/models/curves.md``.
+    time with a flat forward beyond the last pillar. Conventions: ``docs/models/curves.md``.
+
+    ``calendar`` (a :class:`~computefin.pricing.calendars.MarketCalendar` or a calendar
+    name) is the calendar of the index and its instruments; by default ``CN-IB`` (with
+    projected holidays after QuantLib's official years) for ``SHIBOR3M`` and ``FR007`` and
+    ``US-SOFR`` for ``SOFR``. Pass ``calendar("CN-IB", bank_table)`` to use a bank's
+    holiday table. The curve's ``spec.calendar`` records the calendar's identifier.
 
     >>> q = [RateQuote(index="SHIBOR3M", kind="deposit", tenor="3M", rate=0.016),
     ...      RateQuote(index="SHIBOR3M", kind="swap", tenor="1Y", rate=0.0155),
@@ -653,13 +797,16 @@ def bootstrap_curve(
     >>> curve = bootstrap_curve("2026-11-27", q)
     >>> curve.index.value, curve.currency.value, curve.interpolation, len(curve.pillar_dates)
     ('SHIBOR3M', 'CNY', 'log_linear_discount', 3)
+    >>> curve.spec.calendar
+    'CN-IB'
     """
-    start = _as_date(as_of, "as_of")
+    start = day_to_date(as_day(as_of, "as_of"))
     found, models = check_quotes(
         quotes,
         currency=None if currency is None else str(currency),
         index=index,
     )
+    cal = resolve_calendar(found, calendar)
     if models[0].kind is QuoteKind.ZERO:
         pairs = zero_pillars(start, models)
         for i in range(1, len(pairs)):
@@ -681,7 +828,7 @@ def bootstrap_curve(
             extrapolate=extrapolate,
         )
         return Curve(spec)
-    node_dates, discounts = bootstrap_nodes(start, found, models, calendar)
+    node_dates, discounts = bootstrap_nodes(start, found, models, cal)
     spec = CurveSpec(
         kind="log_linear_discount",
         as_of=start,
@@ -690,11 +837,15 @@ def bootstrap_curve(
         values=tuple(discounts),
         index=found,
         extrapolate=extrapolate,
+        calendar=cal.identifier,
     )
     return Curve(spec)
 
 
 _QUOTE_FIELD = re.compile(r"quotes\[(\d+)\]")
+
+CalendarChoice = MarketCalendar | str | Mapping[RateIndex | str, MarketCalendar | str] | None
+"""A ``curve_set`` calendar: one for every curve, one per index, or ``None`` (defaults)."""
 
 
 def curve_set(
@@ -703,6 +854,7 @@ def curve_set(
     *,
     indices: Iterable[RateIndex | str] | None = None,
     extrapolate: bool = True,
+    calendar: CalendarChoice = None,
 ) -> dict[RateIndex, Curve]:
     """Group quotes by index and bootstrap one curve per index: ``{index: Curve}``.
 
@@ -710,6 +862,11 @@ def curve_set(
     as LPR, is an error); otherwise only those listed, each of which must have quotes
     (:class:`~computefin.errors.MarketDataError` if not). Error fields refer to positions
     in ``quotes``.
+
+    ``calendar``: ``None`` (each index's default calendar, see :func:`bootstrap_curve`),
+    one calendar (a ``MarketCalendar`` or a name) for every curve, allowed only when all
+    the curves are in one currency, or a mapping ``{index: calendar}`` (indices left out
+    keep their default).
 
     >>> q = [RateQuote(index="SOFR", kind="ois", tenor="1Y", rate=0.037),
     ...      RateQuote(index="FR007", kind="swap", tenor="1Y", rate=0.015)]
@@ -720,7 +877,8 @@ def curve_set(
     groups: dict[RateIndex, list[int]] = {}
     for i, q in enumerate(models):
         groups.setdefault(q.index, []).append(i)
-    wanted = list(groups) if indices is None else [RateIndex(i) for i in indices]
+    wanted = list(groups) if indices is None else [_rate_index(i, "indices") for i in indices]
+    chosen = _calendars(calendar, wanted)
     out: dict[RateIndex, Curve] = {}
     for idx in sorted(wanted, key=list(RateIndex).index):
         if idx not in groups:
@@ -728,11 +886,41 @@ def curve_set(
         positions = groups[idx]
         try:
             out[idx] = bootstrap_curve(
-                as_of, [models[i] for i in positions], extrapolate=extrapolate
+                as_of,
+                [models[i] for i in positions],
+                extrapolate=extrapolate,
+                calendar=chosen.get(idx),
             )
         except ValidationError as exc:
             raise _renumbered(exc, positions) from exc
     return out
+
+
+def _rate_index(value: Any, field: str) -> RateIndex:
+    try:
+        return RateIndex(value.strip().upper() if isinstance(value, str) else value)
+    except ValueError as exc:
+        known = ", ".join(i.value for i in RateIndex)
+        raise ValidationError(field, f"unknown rate index; known: {known}", value) from exc
+
+
+def _calendars(
+    calendar: CalendarChoice, indices: Sequence[RateIndex]
+) -> dict[RateIndex, MarketCalendar | str]:
+    """The calendar for each index given a ``curve_set`` ``calendar`` argument."""
+    if calendar is None:
+        return {}
+    if isinstance(calendar, Mapping):
+        return {_rate_index(key, f"calendar[{key!r}]"): value for key, value in calendar.items()}
+    currencies = sorted({i.currency.value for i in indices})
+    if len(currencies) > 1:
+        raise ValidationError(
+            "calendar",
+            f"one calendar for curves in {' and '.join(currencies)}; pass a mapping "
+            "{index: calendar} instead",
+            getattr(calendar, "identifier", calendar),
+        )
+    return dict.fromkeys(indices, calendar)
 
 
 def _renumbered(exc: ValidationError, positions: Sequence[int]) -> ValidationError:
@@ -756,11 +944,13 @@ class QuoteSource(Protocol):
     def rate_quotes(self) -> Sequence[RateQuote]: ...
 
 
-def build_curves(snapshot: QuoteSource) -> dict[RateIndex, Curve]:
+def build_curves(
+    snapshot: QuoteSource, *, calendar: CalendarChoice = None
+) -> dict[RateIndex, Curve]:
     """Every curve the snapshot's quotes support (``SHIBOR3M``, ``FR007``, ``SOFR``).
 
     Quotes of indices without a curve convention (LPR) are left to the products that
-    reset on them.
+    reset on them. ``calendar`` as in :func:`curve_set`.
 
     >>> from computefin.domain import demo_market
     >>> sorted(k.value for k in build_curves(demo_market()))
@@ -771,4 +961,5 @@ def build_curves(snapshot: QuoteSource) -> dict[RateIndex, Curve]:
         snapshot.as_of,
         snapshot.rate_quotes,
         indices=[i for i in CURVE_INDICES if i in present],
+        calendar=calendar,
     )

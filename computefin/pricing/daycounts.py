@@ -22,98 +22,19 @@ conventions, the plain formula for 30/360.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, overload
 
 import numpy as np
-import numpy.typing as npt
-import QuantLib as ql
 
 from computefin.domain.conventions import DayCount
 from computefin.errors import ValidationError
-from computefin.pricing._ql import DateLike
+from computefin.pricing._dates import DateLike, DatesLike, FloatArray, IntArray, as_days
+from computefin.pricing._ql import parse_day_count
 
 __all__ = ["DAY_COUNTS", "parse_day_count", "year_fraction", "year_fraction_days"]
 
 DAY_COUNTS: tuple[DayCount, ...] = tuple(DayCount)
 """The supported day counts, in :class:`~computefin.domain.conventions.DayCount` order."""
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-DateArray = npt.NDArray[np.datetime64]
-
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_EPOCH_SERIAL: int = int(ql.Date(1, 1, 1970).serialNumber())
-_DATE_HINT = "must be a date: datetime.date, numpy.datetime64 or ISO string YYYY-MM-DD"
-
-
-def _as_day(value: Any, field: str) -> int:
-    """One date as whole days since 1970-01-01; rejects NaT, numbers and bad strings."""
-    if isinstance(value, ql.Date):
-        return int(value.serialNumber()) - _EPOCH_SERIAL
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
-            raise ValidationError(field, "must be a date, got NaT", value)
-        return int(value.astype("datetime64[D]").astype(np.int64))
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.toordinal() - _EPOCH_ORDINAL
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) != 10:
-                raise ValueError(text)
-            return dt.date.fromisoformat(text).toordinal() - _EPOCH_ORDINAL
-        except ValueError as exc:
-            raise ValidationError(field, "must be an ISO date YYYY-MM-DD", value) from exc
-    raise ValidationError(field, _DATE_HINT, value)
-
-
-def _as_day_array(values: Any, field: str) -> IntArray:
-    """Dates (scalar or array-like) as an int64 array of days since 1970-01-01."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
-        arr = values.astype("datetime64[D]")
-    elif isinstance(values, dt.date | np.datetime64 | str | ql.Date):
-        return np.asarray(_as_day(values, field), dtype=np.int64)
-    else:
-        raw = np.asarray(values)
-        if raw.dtype.kind == "M":
-            arr = raw.astype("datetime64[D]")
-        elif raw.dtype.kind == "U":
-            if raw.size and not bool(np.all(np.char.str_len(raw) == 10)):
-                raise ValidationError(field, "must be ISO dates YYYY-MM-DD", values)
-            try:
-                arr = raw.astype("datetime64[D]")
-            except ValueError as exc:
-                raise ValidationError(field, "must be ISO dates YYYY-MM-DD", values) from exc
-        elif raw.dtype.kind == "O":
-            flat = [_as_day(v, field) for v in raw.ravel().tolist()]
-            return np.asarray(flat, dtype=np.int64).reshape(raw.shape)
-        else:
-            raise ValidationError(field, _DATE_HINT, values)
-    if bool(np.isnat(arr).any()):
-        raise ValidationError(field, "must be dates, got NaT", values)
-    return arr.astype(np.int64)
-
-
-def parse_day_count(name: DayCount | str) -> DayCount:
-    """Parse a day-count name (case-insensitive) into :class:`DayCount`.
-
-    Raises :class:`~computefin.errors.ValidationError` (field ``day_count``) if unknown.
-
-    >>> parse_day_count("act/365f")
-    <DayCount.ACT_365F: 'ACT/365F'>
-    """
-    if isinstance(name, DayCount):
-        return name
-    if isinstance(name, str):
-        try:
-            return DayCount(name.strip().upper())
-        except ValueError:
-            pass
-    known = ", ".join(d.value for d in DayCount)
-    raise ValidationError("day_count", f"unknown day count; known: {known}", name)
 
 
 def _year_month_day(days: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -179,29 +100,21 @@ def year_fraction_days(start: IntArray, end: IntArray, day_count: DayCount | str
     return _act_act_isda(d1, d2)
 
 
-DateInput = DateLike
-DatesInput = DateArray | list[Any] | tuple[Any, ...]
-
-
 @overload
-def year_fraction(start: DateInput, end: DateInput, day_count: DayCount | str) -> float: ...
+def year_fraction(start: DateLike, end: DateLike, day_count: DayCount | str) -> float: ...
 
 
 @overload
 def year_fraction(
-    start: DatesInput, end: DateInput | DatesInput, day_count: DayCount | str
+    start: DatesLike, end: DateLike | DatesLike, day_count: DayCount | str
 ) -> FloatArray: ...
 
 
 @overload
-def year_fraction(start: DateInput, end: DatesInput, day_count: DayCount | str) -> FloatArray: ...
+def year_fraction(start: DateLike, end: DatesLike, day_count: DayCount | str) -> FloatArray: ...
 
 
-def year_fraction(
-    start: DateInput | DatesInput,
-    end: DateInput | DatesInput,
-    day_count: DayCount | str,
-) -> float | FloatArray:
+def year_fraction(start: Any, end: Any, day_count: DayCount | str) -> float | FloatArray:
     """Year fraction (in years) from ``start`` to ``end`` under a day count.
 
     Scalars give a ``float``; arrays (``datetime64`` or lists of dates) give a float64
@@ -214,8 +127,8 @@ def year_fraction(
     array([1.16164384, 0.29041096])
     """
     dc = parse_day_count(day_count)
-    d1 = _as_day_array(start, "start")
-    d2 = _as_day_array(end, "end")
+    d1 = as_days(start, "start")
+    d2 = as_days(end, "end")
     try:
         d1, d2 = np.broadcast_arrays(d1, d2)
     except ValueError as exc:

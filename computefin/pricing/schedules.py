@@ -8,11 +8,12 @@ Stubs (:class:`~computefin.domain.conventions.StubRule`):
 
 * ``short_front`` / ``short_back``: QuantLib ``DateGeneration.Backward`` / ``Forward``;
   the odd period, if any, is short and comes first / last.
-* ``long_front`` / ``long_back``: the short schedule, then an irregular first / last
-  period is merged with its neighbour (one date removed). This equals QuantLib with
-  ``firstDate`` / ``nextToLastDate`` set on the regular grid, which the tests check.
-  If the caller gives ``first_date`` (front) or ``next_to_last_date`` (back), the stub
-  is the caller's and nothing is merged. A schedule of one period is never merged.
+* ``long_front`` / ``long_back``: if the short schedule's first / last period is
+  irregular, QuantLib again with ``firstDate`` / ``nextToLastDate`` on the regular
+  (null-calendar) grid's third / third-to-last date, which merges the odd period with
+  its neighbour. If the caller gives ``first_date`` (front) or ``next_to_last_date``
+  (back), the stub is the caller's and nothing is merged; a merge never removes the
+  caller's other stub date; a schedule of one period is never merged.
 
 ``unadjusted_dates`` are the same schedule generated on a calendar without holidays or
 weekends (``ql.NullCalendar``, conventions ``Unadjusted``), paired date by date; the
@@ -20,7 +21,15 @@ first and last are always ``start`` and ``end``; with ``end_of_month`` rolling (
 on its month's last business day) the dates in between are calendar month ends. Like
 QuantLib, a stub of a day or two that vanishes after adjustment (its two dates adjust to
 the same business day) is dropped; the remaining first period then starts at ``start``,
-unadjusted. Start and end that adjust to the same business day are rejected.
+unadjusted. The other dates then pair in order at the least total distance. Start and
+end that adjust to the same business day are rejected.
+
+With ``end_of_month`` QuantLib moves every date between start and end to its month's end,
+a caller's ``first_date`` / ``next_to_last_date`` included (repeating a date or losing the
+stub), so those must then be month ends (``ValidationError`` otherwise), and they keep
+their place among the unadjusted dates. Every schedule returned has strictly increasing
+dates, adjusted and unadjusted; anything else raises ``ValidationError`` (field
+``schedule``).
 
 >>> s = make_schedule("2027-01-15", "2028-01-15", "quarterly", calendar="CN-IB")
 >>> s.dates
@@ -41,18 +50,33 @@ import QuantLib as ql
 
 from computefin.domain.conventions import BusinessDayConvention, DayCount, Frequency, StubRule
 from computefin.errors import FieldProblem, ValidationError
-from computefin.pricing._ql import DateLike, ql_business_day_convention, ql_frequency
+from computefin.pricing._dates import (
+    BoolArray,
+    DateArray,
+    DateLike,
+    FloatArray,
+    IntArray,
+    as_day,
+    date_to_day,
+    day_to_date,
+    day_to_iso,
+    day_to_ql,
+    ql_to_day,
+)
+from computefin.pricing._ql import (
+    parse_convention,
+    parse_day_count,
+    parse_frequency,
+    ql_business_day_convention,
+    ql_frequency,
+)
 from computefin.pricing.calendars import MarketCalendar
 from computefin.pricing.calendars import calendar as get_calendar
-from computefin.pricing.daycounts import _as_day, parse_day_count, year_fraction_days
+from computefin.pricing.daycounts import year_fraction_days
 
 __all__ = ["Schedule", "make_schedule"]
 
-DateArray = npt.NDArray[np.datetime64]
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-
-_EPOCH_SERIAL: int = int(ql.Date(1, 1, 1970).serialNumber())
+_STUBS: dict[str, StubRule] = {s.value: s for s in StubRule}
 
 _RULES = {
     StubRule.SHORT_FRONT: ql.DateGeneration.Backward,
@@ -164,7 +188,7 @@ class Schedule:
 
 def _field_date(value: Any, name: str, problems: list[FieldProblem]) -> int | None:
     try:
-        return _as_day(value, name)
+        return as_day(value, name)
     except ValidationError as exc:
         problems.extend(exc.problems)
         return None
@@ -174,34 +198,58 @@ def _field_convention(
     value: Any, name: str, problems: list[FieldProblem]
 ) -> BusinessDayConvention | None:
     try:
-        ql_business_day_convention(value)
-        return BusinessDayConvention(value)
+        return parse_convention(value, name)
     except ValidationError as exc:
-        problems.append(FieldProblem(name, exc.problems[0].reason, value))
+        problems.extend(exc.problems)
         return None
 
 
-def _iso(day: int) -> str:
-    return str(np.datetime64(day, "D"))
+def _month_end(day: int) -> int:
+    """Day number of the last day of ``day``'s month."""
+    month = np.datetime64(day, "D").astype("datetime64[M]")
+    return int((month + 1).astype("datetime64[D]").astype(np.int64)) - 1
 
 
-def _pair_unadjusted(
-    adjusted: npt.NDArray[np.int64], raw: npt.NDArray[np.int64], start: int, end: int
-) -> npt.NDArray[np.int64]:
+def _last_argmin(values: npt.NDArray[np.float64]) -> int:
+    """Index of the minimum; the last one on a tie (prefer the later date)."""
+    return int(values.size - 1 - np.argmin(values[::-1]))
+
+
+def _pair_unadjusted(adjusted: IntArray, raw: IntArray, start: int, end: int) -> IntArray:
     """The unadjusted date behind each adjusted date.
 
     Normally both schedules have the same length and pair by position. QuantLib drops a
     date whose adjustment collides with its neighbour's (a stub of a day or two over a
-    holiday); then each adjusted date takes the nearest unadjusted date. The first and
+    holiday); it never reorders. Then the first and last dates pair with each other and
+    the dates in between with distinct unadjusted dates, in order, at the least total
+    distance (the later date on a tie), so the result strictly increases. The first and
     last unadjusted dates are always ``start`` and ``end``: accrual runs from the
     contract's own dates.
     """
     if adjusted.size == raw.size:
         out = raw.copy()
+    elif adjusted.size > raw.size:  # QuantLib only ever drops adjusted dates
+        raise ValidationError(
+            "schedule", "QuantLib's adjusted schedule has more dates than the unadjusted one"
+        )
     else:
-        distance = np.abs(adjusted[:, None] - raw[None, :]).astype(np.float64)
-        distance -= raw[None, :] * 1e-9  # prefer the later date on a tie
-        out = raw[np.argmin(distance, axis=1)]
+        inner_adj, inner_raw = adjusted[1:-1], raw[1:-1]
+        chosen: list[int] = []
+        if inner_adj.size:
+            distance = np.abs(inner_adj[:, None] - inner_raw[None, :]).astype(np.float64)
+            # cost[i, j]: least total distance with adjusted date i on raw date j.
+            cost = np.full(distance.shape, np.inf)
+            cost[0] = distance[0]
+            for i in range(1, distance.shape[0]):
+                before = np.minimum.accumulate(cost[i - 1])  # best over j' <= j
+                cost[i, 1:] = distance[i, 1:] + before[:-1]  # strictly earlier j'
+            j = _last_argmin(cost[-1])
+            chosen = [j]
+            for i in range(distance.shape[0] - 2, -1, -1):
+                j = _last_argmin(cost[i, :j])
+                chosen.append(j)
+            chosen.reverse()
+        out = np.concatenate([raw[:1], inner_raw[chosen], raw[-1:]]).astype(np.int64)
     out[0], out[-1] = start, end
     return out
 
@@ -222,8 +270,9 @@ def make_schedule(
 
     ``calendar`` is a name for :func:`~computefin.pricing.calendars.calendar` or a
     :class:`~computefin.pricing.calendars.MarketCalendar`; ``termination_convention``
-    defaults to ``convention``; ``end_of_month`` keeps month-end dates on month ends;
-    ``stub`` places the odd period (see the module docs). Every input is checked before
+    defaults to ``convention``; ``end_of_month`` keeps month-end dates on month ends (a
+    ``first_date`` / ``next_to_last_date`` must then be a month end too); ``stub`` places
+    the odd period (see the module docs). Names are case-insensitive. Every input is checked before
     QuantLib is called; problems raise :class:`~computefin.errors.ValidationError`
     naming each bad field.
 
@@ -243,8 +292,7 @@ def make_schedule(
     end_day = _field_date(end, "end", problems)
     freq: Frequency | None = None
     try:
-        ql_frequency(frequency)
-        freq = Frequency(frequency)
+        freq = parse_frequency(frequency)
     except ValidationError as exc:
         problems.extend(exc.problems)
     cal: MarketCalendar | None = None
@@ -261,12 +309,13 @@ def make_schedule(
         if termination_convention is None
         else _field_convention(termination_convention, "termination_convention", problems)
     )
-    if not isinstance(end_of_month, bool | np.bool_):
+    eom_ok = isinstance(end_of_month, bool | np.bool_)
+    if not eom_ok:
         problems.append(FieldProblem("end_of_month", "must be True or False", end_of_month))
     stub_rule: StubRule | None = None
-    try:
-        stub_rule = StubRule(stub)
-    except ValueError:
+    if isinstance(stub, str) and stub.strip().lower() in _STUBS:
+        stub_rule = _STUBS[stub.strip().lower()]
+    else:
         known = ", ".join(s.value for s in StubRule)
         problems.append(FieldProblem("stub", f"unknown stub rule; known: {known}", stub))
     first_day = None if first_date is None else _field_date(first_date, "first_date", problems)
@@ -275,10 +324,29 @@ def make_schedule(
         if next_to_last_date is None
         else _field_date(next_to_last_date, "next_to_last_date", problems)
     )
+    if eom_ok and bool(end_of_month):
+        # QuantLib's end-of-month rule moves every date between start and end, the
+        # caller's stub dates included, to its month's end: a stub date that is not a
+        # month end would be moved (duplicating a date or losing the stub).
+        for name, value, day in (
+            ("first_date", first_date, first_day),
+            ("next_to_last_date", next_to_last_date, ntl_day),
+        ):
+            if day is not None and _month_end(day) != day:
+                problems.append(
+                    FieldProblem(
+                        name,
+                        "with end_of_month=True a stub date must be the last day of its "
+                        f"month ({day_to_iso(_month_end(day))}), or set end_of_month=False",
+                        value,
+                    )
+                )
 
     if start_day is not None and end_day is not None:
         if end_day <= start_day:
-            problems.append(FieldProblem("end", f"must be after start ({_iso(start_day)})", end))
+            problems.append(
+                FieldProblem("end", f"must be after start ({day_to_iso(start_day)})", end)
+            )
         else:
             if first_day is not None and not start_day < first_day <= end_day:
                 problems.append(
@@ -304,7 +372,7 @@ def make_schedule(
             ("first_date", first_date, first_day),
             ("next_to_last_date", next_to_last_date, ntl_day),
         ):
-            if day is not None and not lo <= _date(day) <= hi:
+            if day is not None and not lo <= day_to_date(day) <= hi:
                 problems.append(
                     FieldProblem(
                         name,
@@ -324,7 +392,7 @@ def make_schedule(
     assert stub_rule is not None
 
     try:
-        adjusted_end = cal.adjust(_date(end_day), term_conv)
+        adjusted_end = cal.adjust(day_to_date(end_day), term_conv)
     except ValidationError as exc:
         raise ValidationError(
             "end",
@@ -332,64 +400,82 @@ def make_schedule(
             f"(last date {cal.last_date})",
             end,
         ) from exc
-    if cal.adjust(_date(start_day), conv) == adjusted_end:
+    if cal.adjust(day_to_date(start_day), conv) == adjusted_end:
         raise ValidationError(
             "end",
             f"start and end adjust to the same business day ({adjusted_end}); "
             "the schedule would have no period",
             end,
         )
+    qcal = cal._ql_calendar()
     rule = _RULES[stub_rule]
     tenor = ql.Period(ql_frequency(freq))
     eom = bool(end_of_month)
-    first_ql = ql.Date() if first_day is None else _ql(first_day)
-    ntl_ql = ql.Date() if ntl_day is None else _ql(ntl_day)
-    try:
-        adjusted = ql.Schedule(
-            _ql(start_day),
-            _ql(end_day),
-            tenor,
-            cal.ql,
-            ql_business_day_convention(conv),
-            ql_business_day_convention(term_conv),
-            rule,
-            eom,
-            first_ql,
-            ntl_ql,
-        )
-        raw = ql.Schedule(
-            _ql(start_day),
-            _ql(end_day),
-            tenor,
-            ql.NullCalendar(),
-            ql.Unadjusted,
-            ql.Unadjusted,
-            rule,
-            eom,
-            first_ql,
-            ntl_ql,
-        )
-    except RuntimeError as exc:  # QuantLib's own checks; inputs above should prevent it
-        raise ValidationError("schedule", f"QuantLib rejected the schedule: {exc}") from exc
 
-    adj_days = np.asarray([d.serialNumber() - _EPOCH_SERIAL for d in adjusted.dates()], np.int64)
-    raw_days = np.asarray([d.serialNumber() - _EPOCH_SERIAL for d in raw.dates()], np.int64)
+    def build(first_ql: ql.Date, ntl_ql: ql.Date) -> tuple[ql.Schedule, ql.Schedule]:
+        """QuantLib's schedule on the calendar, and the same on the null calendar."""
+        common = (day_to_ql(start_day), day_to_ql(end_day), tenor)
+        try:
+            adjusted = ql.Schedule(
+                *common, qcal, ql_business_day_convention(conv),
+                ql_business_day_convention(term_conv), rule, eom, first_ql, ntl_ql,
+            )  # fmt: skip
+            raw = ql.Schedule(
+                *common, ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted, rule, eom,
+                first_ql, ntl_ql,
+            )  # fmt: skip
+        except RuntimeError as exc:  # QuantLib's own checks; inputs above should prevent it
+            raise ValidationError("schedule", f"QuantLib rejected the schedule: {exc}") from exc
+        return adjusted, raw
+
+    first_ql = ql.Date() if first_day is None else day_to_ql(first_day)
+    ntl_ql = ql.Date() if ntl_day is None else day_to_ql(ntl_day)
+    adjusted, raw = build(first_ql, ntl_ql)
+    # Long stubs: QuantLib's schedule with firstDate / nextToLastDate on the regular
+    # (null-calendar) grid, which merges an odd first / last period into its neighbour.
+    # Never when the caller fixed that stub, and never removing a caller's date.
+    n_dates, grid = len(adjusted), [ql_to_day(d) for d in raw.dates()]
+    given = {d for d in (first_day, ntl_day) if d is not None}
+    if n_dates >= 3 and len(grid) >= 3:
+        if (
+            stub_rule is StubRule.LONG_FRONT
+            and first_day is None
+            and not adjusted.isRegular(1)
+            and grid[1] not in given
+        ):
+            adjusted, raw = build(day_to_ql(grid[2]), ntl_ql)
+        elif (
+            stub_rule is StubRule.LONG_BACK
+            and ntl_day is None
+            and not adjusted.isRegular(n_dates - 1)
+            and grid[-2] not in given
+        ):
+            adjusted, raw = build(first_ql, day_to_ql(grid[-3]))
+
+    adj_days = np.asarray([ql_to_day(d) for d in adjusted.dates()], np.int64)
+    raw_days = np.asarray([ql_to_day(d) for d in raw.dates()], np.int64)
     raw_days = _pair_unadjusted(adj_days, raw_days, start_day, end_day)
     if eom:
         # QuantLib rolls to month ends when the seed is at its month's end *in the
         # calendar* (the last business day counts); the null calendar only knows
-        # calendar month ends. Put the unadjusted dates where QuantLib rolled them.
+        # calendar month ends. Put the unadjusted dates where QuantLib rolled them,
+        # except the caller's own stub dates, which stay as given.
         if rule == ql.DateGeneration.Backward:
             seed = end_day if ntl_day is None else ntl_day
         else:
             seed = start_day if first_day is None else first_day
-        if cal.ql.isEndOfMonth(_ql(seed)) and raw_days.size > 2:
-            months = raw_days[1:-1].astype("datetime64[D]").astype("datetime64[M]")
+        if qcal.isEndOfMonth(day_to_ql(seed)) and raw_days.size > 2:
+            inner = raw_days[1:-1]
+            months = inner.astype("datetime64[D]").astype("datetime64[M]")
             month_ends = (months + 1).astype("datetime64[D]").astype(np.int64) - 1
-            raw_days = np.concatenate([raw_days[:1], month_ends, raw_days[-1:]])
+            stub_days = [d for d in (first_day, ntl_day) if d is not None]
+            keep = np.isin(inner, np.asarray(stub_days, dtype=np.int64))
+            raw_days = np.concatenate(
+                [raw_days[:1], np.where(keep, inner, month_ends), raw_days[-1:]]
+            )
     regular = np.asarray([adjusted.isRegular(i) for i in range(1, adj_days.size)], dtype=bool)
 
-    if int(adj_days.max()) > (cal.last_date - dt.date(1970, 1, 1)).days:
+    if int(adj_days.max()) > date_to_day(cal.last_date):
         raise ValidationError(
             "end",
             f"the adjusted schedule runs past the {cal.name} calendar's coverage "
@@ -397,13 +483,15 @@ def make_schedule(
             end,
         )
 
-    if regular.size >= 2:
-        if stub_rule is StubRule.LONG_FRONT and first_day is None and not regular[0]:
-            adj_days, raw_days = np.delete(adj_days, 1), np.delete(raw_days, 1)
-            regular = np.concatenate([[False], regular[2:]])
-        elif stub_rule is StubRule.LONG_BACK and ntl_day is None and not regular[-1]:
-            adj_days, raw_days = np.delete(adj_days, -2), np.delete(raw_days, -2)
-            regular = np.concatenate([regular[:-2], [False]])
+    for label, values in (("dates", adj_days), ("unadjusted dates", raw_days)):
+        steps = np.diff(values)
+        if bool(np.any(steps <= 0)):
+            at = day_to_iso(int(values[1:][steps <= 0][0]))
+            raise ValidationError(
+                "schedule",
+                f"QuantLib's {label} do not strictly increase (repeated or reversed at {at}); "
+                "check first_date, next_to_last_date and end_of_month",
+            )
 
     return Schedule(
         dates=_read_only(adj_days.astype("datetime64[D]")),
@@ -415,14 +503,6 @@ def make_schedule(
         termination_convention=term_conv,
         end_of_month=eom,
         stub=stub_rule,
-        first_date=None if first_day is None else _date(first_day),
-        next_to_last_date=None if ntl_day is None else _date(ntl_day),
+        first_date=None if first_day is None else day_to_date(first_day),
+        next_to_last_date=None if ntl_day is None else day_to_date(ntl_day),
     )
-
-
-def _ql(day: int) -> ql.Date:
-    return ql.Date(int(day) + _EPOCH_SERIAL)
-
-
-def _date(day: int) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))

@@ -21,6 +21,7 @@ from computefin.pricing.calendars import (
     MarketCalendar,
     calendar,
 )
+from computefin.pricing.schedules import make_schedule
 
 DATA = Path(__file__).parent / "data"
 EPOCH = 25569  # QuantLib serial number of 1970-01-01
@@ -79,6 +80,58 @@ def test_last_official_year_is_computed_from_quantlib() -> None:
     cn = calendar("CN-IB")
     assert cn.last_official_year == CN_LAST_OFFICIAL_YEAR
     assert cn.projected_years == range(CN_LAST_OFFICIAL_YEAR + 1, CN_PROJECTION_LAST_YEAR + 1)
+
+
+# CN-IB weekday holidays of the first projected years, written out from the holidays
+# library's China rules (holidays 0.109, category public, observed days included) and
+# checked by hand against holidays.China(years=...): an independent literal expectation.
+CN_IB_WEEKDAY_HOLIDAYS = {
+    2027: [
+        "2027-01-01",  # New Year's Day
+        "2027-02-05",  # Spring Festival eve
+        "2027-02-08",  # Spring Festival
+        "2027-02-09",  # Spring Festival (observed)
+        "2027-02-10",  # Spring Festival (observed)
+        "2027-04-05",  # Qingming
+        "2027-05-03",  # Labour Day (observed)
+        "2027-05-04",  # Labour Day (observed)
+        "2027-06-09",  # Dragon Boat
+        "2027-09-15",  # Mid-Autumn
+        "2027-10-01",  # National Day
+        "2027-10-04",  # National Day (observed)
+        "2027-10-05",  # National Day (observed)
+    ],
+    2028: [
+        "2028-01-03",  # New Year's Day (observed)
+        "2028-01-25",  # Spring Festival eve
+        "2028-01-26",  # Spring Festival
+        "2028-01-27",  # Spring Festival
+        "2028-01-28",  # Spring Festival
+        "2028-04-04",  # Qingming
+        "2028-05-01",  # Labour Day
+        "2028-05-02",  # Labour Day
+        "2028-05-29",  # Dragon Boat (observed)
+        "2028-10-02",  # National Day
+        "2028-10-03",  # National Day and Mid-Autumn
+        "2028-10-04",  # National Day (observed)
+    ],
+}
+
+
+@pytest.mark.parametrize("year", sorted(CN_IB_WEEKDAY_HOLIDAYS))
+def test_cn_ib_projected_weekday_holidays_are_the_literal_list(year: int) -> None:
+    if year <= CN_LAST_OFFICIAL_YEAR:
+        pytest.skip(f"{year} is an official QuantLib year in this QuantLib version")
+    expected = np.array(CN_IB_WEEKDAY_HOLIDAYS[year], dtype="datetime64[D]")
+    got = calendar("CN-IB").holidays(f"{year}-01-01", f"{year}-12-31")
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(
+        calendar("CN-SSE").holidays(f"{year}-01-01", f"{year}-12-31"), expected
+    )
+    span = days(f"{year}-01-01", f"{year}-12-31")
+    weekday = (span.astype(np.int64) + 3) % 7 < 5
+    closed = span[weekday & ~calendar("CN-IB").is_business_day_array(span)]
+    np.testing.assert_array_equal(closed, expected)
 
 
 def test_cn_ib_required_dates() -> None:
@@ -208,8 +261,8 @@ def test_fresh_builds_are_identical_and_do_not_double_add() -> None:
 def test_builds_are_cached_and_read_only() -> None:
     assert calendar("CN-IB") is calendar("cn-ib")
     table = HolidayTable.from_dates(holidays=["2027-03-10"])
-    same = HolidayTable.from_dates(holidays=[dt.date(2027, 3, 10)], source="elsewhere")
-    assert calendar("CN-IB", table) is calendar("CN-IB", same)
+    again = HolidayTable.from_dates(holidays=[dt.date(2027, 3, 10)])
+    assert calendar("CN-IB", table) is calendar("CN-IB", again)
     assert calendar("CN-IB", HolidayTable()) is calendar("CN-IB")
     cal = calendar("CN-IB")
     with pytest.raises(AttributeError):
@@ -217,6 +270,52 @@ def test_builds_are_cached_and_read_only() -> None:
     span = cal.holidays("2027-01-01", "2027-12-31")
     span[0] = np.datetime64("2000-01-01")  # a copy: the calendar is unchanged
     assert cal.holidays("2027-01-01", "2027-12-31")[0] == np.datetime64("2027-01-01")
+
+
+def test_cached_calendar_names_its_own_table_source(tmp_path: Path) -> None:
+    """Equal tables from different sources: each calendar's sources name its own."""
+    first, second = tmp_path / "bank_a.csv", tmp_path / "bank_b.csv"
+    for path in (first, second):
+        path.write_text("date,kind\n2027-03-11,holiday\n")
+    cal_a, cal_b = calendar("CN-IB", first), calendar("CN-IB", second)
+    assert str(first) in cal_a.sources[-1]
+    assert str(second) in cal_b.sources[-1]
+    assert str(first) not in cal_b.sources[-1]
+    assert cal_a.holiday_table is not None
+    assert cal_a.holiday_table.source == str(first)
+    assert cal_b.holiday_table is not None
+    assert cal_b.holiday_table.source == str(second)
+    # Same dates, so the same identifier and the same answers.
+    assert cal_a.identifier == cal_b.identifier
+    assert not cal_a.is_business_day("2027-03-11")
+    assert not cal_b.is_business_day("2027-03-11")
+    assert calendar("CN-IB", first) is cal_a  # same dates, same source: cached
+
+
+@pytest.mark.parametrize("name", ["US-SOFR", "CN-IB"])
+def test_mutating_ql_cannot_change_computefin_answers(name: str) -> None:
+    """``.ql`` is a copy: holidays a caller adds to it affect nothing else."""
+    day = "2027-03-10"  # an ordinary Wednesday
+    cal = calendar(name)
+    before = make_schedule("2027-01-10", "2028-01-10", "monthly", cal, convention="following")
+    leaked = cal.ql
+    leaked.addHoliday(ql.Date(10, 3, 2027))
+    leaked.removeHoliday(ql.Date(1, 10, 2027))
+    assert not leaked.isBusinessDay(ql.Date(10, 3, 2027))  # the caller's copy changed
+    for fresh in (cal, calendar(name)):
+        assert fresh.is_business_day(day)
+        assert fresh.adjust(day, "following") == dt.date(2027, 3, 10)
+        assert fresh.advance("2027-03-09", 1) == dt.date(2027, 3, 10)
+        np.testing.assert_array_equal(
+            fresh.adjust_array(np.array([day], dtype="datetime64[D]")),
+            np.array([day], dtype="datetime64[D]"),
+        )
+        assert fresh.ql.isBusinessDay(ql.Date(10, 3, 2027))
+        after = make_schedule("2027-01-10", "2028-01-10", "monthly", fresh, convention="following")
+        np.testing.assert_array_equal(after.dates, before.dates)
+        assert np.datetime64(day) in after.dates
+    assert cal.ql is not cal.ql
+    assert cal.ql.name() == cal.identifier
 
 
 def test_pickle_round_trip_rebuilds() -> None:
@@ -370,6 +469,22 @@ def test_holidays_list_matches_quantlib() -> None:
         np.testing.assert_array_equal(got, np.array(expected, dtype="datetime64[D]"))
 
 
+def test_names_are_case_insensitive_and_empty_arrays_give_empty_results() -> None:
+    cal = calendar("cn-ib")
+    assert cal.adjust("2027-10-01", "Modified Following") == cal.adjust(
+        "2027-10-01", "modified_following"
+    )
+    assert cal.adjust("2027-10-01", "FOLLOWING") == dt.date(2027, 10, 6)
+    assert cal.advance("2027-09-30", "1d") == dt.date(2027, 10, 6)
+    assert cal.advance("2027-09-30", 1, "day") == dt.date(2027, 10, 6)
+    empty = np.array([], dtype="datetime64[D]")
+    assert cal.is_business_day_array(empty).shape == (0,)
+    assert cal.adjust_array([]).dtype == np.dtype("datetime64[D]")
+    assert cal.adjust_array([]).shape == (0,)
+    assert cal.business_days_between_array(empty, "2027-01-01").shape == (0,)
+    assert cal.is_business_day_array(np.empty((0, 3), dtype="datetime64[D]")).shape == (0, 3)
+
+
 def test_array_api_keeps_shape_and_accepts_date_likes() -> None:
     cal = calendar("CN-IB")
     grid = days("2027-09-27", "2027-10-10").reshape(2, 7)
@@ -393,6 +508,18 @@ def test_array_api_keeps_shape_and_accepts_date_likes() -> None:
         (lambda: calendar("CN-IB").is_business_day("2027-02-30"), "date"),
         (lambda: calendar("CN-IB").is_business_day("2027-2-3"), "date"),
         (lambda: calendar("CN-IB").is_business_day(20270203), "date"),  # type: ignore[arg-type]
+        (lambda: calendar("CN-IB").is_business_day(True), "date"),  # type: ignore[arg-type]
+        (lambda: calendar("CN-IB").is_business_day(np.int64(3)), "date"),  # type: ignore[arg-type]
+        (lambda: calendar("US-SOFR").is_business_day("1800-01-01"), "date"),
+        (lambda: calendar("US-SOFR").is_business_day("2027-10-01T00:00"), "date"),
+        (lambda: calendar("CN-IB").is_business_day(ql.Date()), "date"),
+        (lambda: calendar("CN-IB").advance("2027-01-04", "99999999999M"), "tenor"),
+        (lambda: calendar("CN-IB").advance("2027-01-04", 99999999999, "M"), "n"),
+        (lambda: calendar("CN-IB").advance("2027-01-04", "TN"), "tenor"),
+        (lambda: calendar("CN-IB").advance("2027-01-04", "0M"), "tenor"),
+        (lambda: calendar("CN-IB").advance("2027-01-04", "1M", convention="nearest"), "convention"),
+        (lambda: calendar("US-SOFR").is_business_day_array([np.datetime64("2300-01-01")]), "dates"),
+        (lambda: calendar("US-SOFR").is_business_day_array([1.5]), "dates"),
         (lambda: calendar("CN-IB").is_business_day(np.datetime64("NaT")), "date"),
         (lambda: calendar("CN-IB").is_business_day("2100-01-04"), "date"),
         (lambda: calendar("CN-IB").adjust("2027-10-01", "nearest"), "convention"),

@@ -9,7 +9,9 @@ Tolerances (absolute, on discount factors and rates as decimals):
 
 The reference instruments are built here from the conventions stated in
 ``docs/models/curves.md`` (schedules, indices and legs written out), not with the
-library's rate helpers.
+library's rate helpers. CNY references use computefin's projected China inter-bank
+calendar (``calendar("CN-IB").ql``), as the curves do: QuantLib's ``ql.China`` has no
+holidays after its last official year.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from hypothesis import strategies as st
 from computefin.domain import RateIndex, RateQuote, demo_market
 from computefin.errors import ConvergenceError, MarketDataError, ValidationError
 from computefin.pricing._ql import evaluation_date, to_ql_date
+from computefin.pricing.calendars import HolidayTable, calendar
 from computefin.pricing.curves import (
     Compounding,
     Curve,
+    CurveSpec,
     bootstrap_curve,
     build_curves,
     curve_set,
@@ -54,7 +58,8 @@ QL_COMP = {
     "annual": (ql.Compounded, ql.Annual),
     "simple": (ql.Simple, ql.Annual),
 }
-CNY_IB = ql.China(ql.China.IB)
+CNY_IB = calendar("CN-IB").ql  # projected holidays after QuantLib's official years
+USD_SOFR = ql.UnitedStates(ql.UnitedStates.SOFR)
 
 SHIBOR = [
     ("deposit", "ON", 0.0140),
@@ -99,6 +104,18 @@ SOFR = [
 
 def quotes(index: str, rows: list[tuple[str, str, float]]) -> list[RateQuote]:
     return [RateQuote(index=index, kind=k, tenor=t, rate=r) for k, t, r in rows]
+
+
+def shibor_index(tenor: str, handle: Any) -> ql.IborIndex:
+    """Shibor as published: ON T+0 following, 1W/2W T+1 following, months T+1 modified
+    following; ACT/360; on the projected CN-IB calendar."""
+    days, convention = (0, ql.Following) if tenor == "ON" else (1, ql.Following)
+    if tenor[-1] in "MY":
+        convention = ql.ModifiedFollowing
+    return ql.IborIndex(
+        "Shibor", period(tenor), days, ql.CNYCurrency(), CNY_IB, convention, False,
+        ql.Actual360(), handle,
+    )  # fmt: skip
 
 
 def period(tenor: str) -> ql.Period:
@@ -233,7 +250,7 @@ def test_shapes_follow_the_input() -> None:
     curve = flat_curve(AS_OF, 0.02)
     grid = random_dates(12).reshape(3, 4)
     assert curve.discount(grid).shape == (3, 4)
-    assert curve.discount("2030-01-01").shape == ()
+    assert isinstance(curve.discount("2030-01-01"), float)
     assert curve.discount([dt.date(2030, 1, 1), "2031-01-01"]).dtype == np.float64
     ends = grid[:, :1] + np.array([100, 200, 300]).astype("timedelta64[D]")
     assert curve.forward_rate(grid[:, :1], ends).shape == (3, 3)
@@ -247,8 +264,7 @@ def test_shibor_curve_reprices_deposits_and_swaps(shibor: Curve) -> None:
     with evaluation_date(AS_OF) as today:
         for kind, tenor, rate in SHIBOR:
             if kind == "deposit":
-                index = ql.Shibor(period(tenor), handle)
-                fair = index.fixing(today)
+                fair = shibor_index(tenor, handle).fixing(today)
             else:  # CFETS: T+1, quarterly ACT/365F fixed vs quarterly Shibor 3M (ACT/360)
                 start = CNY_IB.advance(today, 1, ql.Days)
                 end = start + period(tenor)  # unadjusted: rolls keep the start's day
@@ -258,7 +274,7 @@ def test_shibor_curve_reprices_deposits_and_swaps(shibor: Curve) -> None:
                 )  # fmt: skip
                 swap = ql.VanillaSwap(
                     ql.Swap.Payer, 1.0, sched, rate, ql.Actual365Fixed(), sched,
-                    ql.Shibor(ql.Period(3, ql.Months), handle), 0.0, ql.Actual360(),
+                    shibor_index("3M", handle), 0.0, ql.Actual360(),
                 )  # fmt: skip
                 swap.setPricingEngine(ql.DiscountingSwapEngine(handle))
                 fair = swap.fairRate()
@@ -275,7 +291,7 @@ def test_fr007_curve_reprices_deposits_and_swaps(fr007: Curve) -> None:
         for kind, tenor, rate in FR007:
             if kind == "deposit":  # T+0 simple ACT/365F to the following-adjusted maturity
                 end = CNY_IB.advance(today, period(tenor), ql.Following)
-                fair = fr007.forward_rate(AS_OF, to_np(end), day_count="ACT/365F")[()]
+                fair = fr007.forward_rate(AS_OF, to_np(end), day_count="ACT/365F")
             else:  # T+1, quarterly both legs, fixed ACT/365F, daily-compounded FR007 stand-in
                 swap = ql.MakeOIS(
                     period(tenor),
@@ -297,9 +313,8 @@ def test_sofr_curve_reprices_deposit_and_ois(sofr: Curve) -> None:
     with evaluation_date(AS_OF) as today:
         for kind, tenor, rate in SOFR:
             if kind == "deposit":  # overnight, T+0, ACT/360
-                calendar = ql.UnitedStates(ql.UnitedStates.SOFR)
-                end = calendar.advance(today, 1, ql.Days)
-                fair = sofr.forward_rate(AS_OF, to_np(end), day_count="ACT/360")[()]
+                end = USD_SOFR.advance(today, 1, ql.Days)
+                fair = sofr.forward_rate(AS_OF, to_np(end), day_count="ACT/360")
             else:  # T+2, annual both legs, ACT/360, payment lag 2 business days
                 swap = ql.MakeOIS(
                     period(tenor),
@@ -637,3 +652,226 @@ def test_simple_negative_rates_fail_loudly_not_with_nan(rate: float) -> None:
     far = np.datetime64(AS_OF, "D") + np.timedelta64(int(365 * 1.01 / -rate) + 1, "D")
     with pytest.raises(ValidationError, match="not finite and positive"):
         curve.discount([far])
+
+
+# -- calendars ------------------------------------------------------------------------------
+
+
+def test_cny_curves_use_projected_china_holidays_by_default() -> None:
+    """2027 National Day (projected; QuantLib's ql.China would be open on 1 October)."""
+    rows = [("deposit", "ON", 0.014), ("deposit", "3M", 0.016), ("swap", "6M", 0.0156)]
+    rows += [("swap", "1Y", 0.0155), ("swap", "2Y", 0.0158)]
+    shibor = bootstrap_curve("2027-06-30", quotes("SHIBOR3M", rows))
+    pillars = shibor.pillar_dates
+    assert np.datetime64("2027-10-01") not in pillars
+    assert np.datetime64("2027-10-06") in pillars  # 3M from 1 July 2027, rolled
+    assert calendar("CN-IB").is_business_day_array(pillars).all()
+    assert shibor.spec.calendar == "CN-IB"
+    # FR007: the 1W repo from Friday 24 September 2027 ends on 6 October, not 1 October.
+    fr007 = bootstrap_curve("2027-09-24", quotes("FR007", [("deposit", "1W", 0.015)]))
+    assert fr007.pillar_dates.tolist() == [dt.date(2027, 10, 6)]
+    assert fr007.spec.calendar == "CN-IB"
+
+
+def test_bootstrap_takes_a_market_calendar_or_a_name() -> None:
+    rows = quotes("SHIBOR3M", SHIBOR)
+    default = bootstrap_curve(AS_OF, rows)
+    for choice in (calendar("CN-IB"), "cn-ib"):
+        curve = bootstrap_curve(AS_OF, rows, calendar=choice)
+        assert curve.spec == default.spec
+    # A bank table moves the 1Y swap's maturity (T+1 = 30 Nov 2026; 30 Nov 2027 is a
+    # Tuesday, declared a holiday: modified following stays in November, on the 29th).
+    table = calendar("CN-IB", HolidayTable.from_dates(holidays=["2027-11-30"]))
+    banked = bootstrap_curve(AS_OF, rows, calendar=table)
+    assert banked.spec.calendar == table.identifier != "CN-IB"
+    assert np.datetime64("2027-11-30") in default.pillar_dates
+    assert np.datetime64("2027-11-30") not in banked.pillar_dates
+    assert np.datetime64("2027-11-29") in banked.pillar_dates
+
+
+@pytest.mark.parametrize("bad", [ql.China(ql.China.IB), 42, object()])
+def test_bootstrap_rejects_other_calendars(bad: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        bootstrap_curve(AS_OF, quotes("FR007", FR007), calendar=bad)  # type: ignore[arg-type]
+    assert info.value.fields == ("calendar",)
+    with pytest.raises(ValidationError, match="unknown calendar"):
+        bootstrap_curve(AS_OF, quotes("FR007", FR007), calendar="CN-XX")
+
+
+def test_sofr_ois_helpers_use_the_given_calendar() -> None:
+    rows = quotes("SOFR", [("ois", "1Y", 0.034), ("ois", "2Y", 0.033)])
+    default = bootstrap_curve(AS_OF, rows)
+    assert default.spec.calendar == "US-SOFR"
+    # 1Y OIS: start 1 Dec 2026 (T+2), end 1 Dec 2027, paid two business days later.
+    assert default.pillar_dates[0] == np.datetime64("2027-12-03")
+    table = calendar("US-SOFR", HolidayTable.from_dates(holidays=["2027-12-01"]))
+    moved = bootstrap_curve(AS_OF, rows, calendar=table)
+    assert moved.spec.calendar == table.identifier
+    assert moved.pillar_dates[0] == np.datetime64("2027-12-06")
+
+
+def test_curve_set_and_build_curves_take_calendars() -> None:
+    market = demo_market()
+    table = calendar("CN-IB", HolidayTable.from_dates(holidays=["2027-03-10"]))
+    curves = build_curves(market, calendar={"SHIBOR3M": table, RateIndex.FR007: table})
+    assert curves[RateIndex.SHIBOR3M].spec.calendar == table.identifier
+    assert curves[RateIndex.FR007].spec.calendar == table.identifier
+    assert curves[RateIndex.SOFR].spec.calendar == "US-SOFR"
+    with pytest.raises(ValidationError, match="CNY and USD") as info:
+        build_curves(market, calendar="CN-IB")
+    assert info.value.fields == ("calendar",)
+    cny = [*quotes("SHIBOR3M", SHIBOR), *quotes("FR007", FR007)]
+    both = curve_set(AS_OF, cny, calendar=table)
+    assert {c.spec.calendar for c in both.values()} == {table.identifier}
+    with pytest.raises(ValidationError) as info:
+        curve_set(AS_OF, cny, calendar={"LIBOR": "CN-IB"})
+    assert info.value.fields == ("calendar['LIBOR']",)
+
+
+# -- strict dates, specs and scalars ---------------------------------------------------------
+
+
+# Typed as Any: these calls pass what the signatures forbid, on purpose.
+FLAT: Any = flat_curve(AS_OF, 0.02)
+loose_flat_curve: Any = flat_curve
+loose_zero_curve: Any = zero_curve
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: FLAT.discount(30000), "dates"),
+        (lambda: FLAT.discount([30000, 30001]), "dates"),
+        (lambda: FLAT.discount(True), "dates"),
+        (lambda: FLAT.zero_rate(np.float64(3e4)), "dates"),
+        (lambda: FLAT.discount("2200-01-01"), "dates"),
+        (lambda: FLAT.forward_rate("2027-01-01", 20000), "end"),
+        (lambda: loose_flat_curve(np.datetime64("NaT"), 0.02), "as_of"),
+        (lambda: loose_flat_curve("1800-01-01", 0.02), "as_of"),
+        (lambda: loose_flat_curve(20261127, 0.02), "as_of"),
+        (lambda: loose_flat_curve(AS_OF, 0.02, currency="XXX"), "currency"),
+        (
+            lambda: loose_zero_curve(AS_OF, [("2190-01-01", 0.02), ("2201-01-01", 0.02)]),
+            "pillars[1].date",
+        ),
+        (lambda: loose_zero_curve(AS_OF, [("2030-01-01", 0.02, 1)]), "pillars[0]"),
+        (lambda: loose_zero_curve(AS_OF, dates=[20300101], rates=[0.02]), "dates"),
+        (lambda: bootstrap_curve("1800-01-01", quotes("SOFR", SOFR)), "as_of"),
+    ],
+)
+def test_bad_dates_raise_validation_errors_naming_the_field(call: Any, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert info.value.fields == (field,)
+
+
+def test_single_dates_give_floats_and_empty_arrays_give_empty_arrays(shibor: Curve) -> None:
+    for date in ("2030-01-01", dt.date(2030, 1, 1), np.datetime64("2030-01-01")):
+        assert isinstance(shibor.discount(date), float)
+        assert isinstance(shibor.zero_rate(date), float)
+        assert isinstance(shibor.year_fraction(date), float)
+        assert isinstance(shibor.forward_rate("2029-01-01", date), float)
+        assert shibor.discount(date) == shibor.discount([date])[0]
+    assert isinstance(shibor.discount(np.array("2030-01-01", dtype="datetime64[D]")), float)
+    assert isinstance(shibor.forward_rate(["2029-01-01"], "2030-01-01"), np.ndarray)
+    for method in (shibor.discount, shibor.zero_rate, shibor.year_fraction):
+        out = method(np.array([], dtype="datetime64[D]"))
+        assert isinstance(out, np.ndarray)
+        assert out.shape == (0,)
+        assert method([]).shape == (0,)
+    assert shibor.forward_rate([], []).shape == (0,)
+
+
+def test_curve_spec_is_validated_on_construction() -> None:
+    as_of = dt.date(2026, 6, 30)
+    nodes = (as_of, dt.date(2027, 6, 30))
+    spec = CurveSpec(kind="log_linear_discount", as_of="2026-06-30", currency="usd",  # type: ignore[arg-type]
+                     dates=nodes, values=(1.0, 0.97), day_count="act/360")  # type: ignore[arg-type]  # fmt: skip
+    assert spec.as_of == as_of
+    assert spec.currency == "USD"
+    assert spec.day_count == "ACT/360"
+    assert Curve(spec).discount("2027-06-30") == 0.97
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"kind": "cubic"}, "CurveSpec.kind"),
+        ({"currency": "XXX"}, "CurveSpec.currency"),
+        ({"day_count": "ACT/366"}, "CurveSpec.day_count"),
+        ({"compounding": "monthly"}, "CurveSpec.compounding"),
+        ({"index": "LIBOR"}, "CurveSpec.index"),
+        ({"index": "SOFR"}, "CurveSpec.currency"),  # a SOFR curve in CNY
+        ({"as_of": 20260630}, "CurveSpec.as_of"),
+        ({"spread": 5.0}, "CurveSpec.spread"),
+        ({"extrapolate": "yes"}, "CurveSpec.extrapolate"),
+        ({"calendar": 1}, "CurveSpec.calendar"),
+        ({"dates": nodes[:1], "values": (1.0,)}, "CurveSpec.dates"),
+        ({"dates": (nodes[1], nodes[0])}, "CurveSpec.dates"),
+        ({"dates": (as_of, as_of)}, "CurveSpec.dates[1]"),
+        ({"values": (1.0, -0.5)}, "CurveSpec.values"),
+        ({"values": (0.99, 0.97)}, "CurveSpec.values"),
+        ({"values": (1.0, float("nan"))}, "CurveSpec.values[1]"),
+        ({"kind": "linear_zero", "values": (0.02, 3.0)}, "CurveSpec.values[1]"),
+        ({"kind": "flat"}, "CurveSpec.dates"),
+        ({"kind": "flat", "dates": (), "values": (), "rate": 2.0}, "CurveSpec.rate"),
+    ]
+    for change, field in bad:
+        args: dict[str, Any] = {
+            "kind": "log_linear_discount", "as_of": as_of, "dates": nodes, "values": (1.0, 0.97),
+        }  # fmt: skip
+        args.update(change)
+        with pytest.raises(ValidationError) as info:
+            CurveSpec(**args)
+        assert info.value.fields == (field,), change
+
+
+# -- quotes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", ["SHIBOR3M", "FR007", "SOFR"])
+def test_tn_quotes_are_rejected(index: str) -> None:
+    rows = [("deposit", "TN", 0.02), ("deposit", "3M", 0.02)]
+    with pytest.raises(ValidationError, match=r"^quotes\[0\]\.tenor: TN \(tomorrow-next\)"):
+        bootstrap_curve(AS_OF, quotes(index, rows))
+    with pytest.raises(ValidationError, match=r"^quotes\[0\]\.tenor: TN"):
+        bootstrap_curve(AS_OF, quotes(index, [("zero", "TN", 0.02)]))
+
+
+@pytest.mark.parametrize("tenor", ["1W", "2W", "1M", "2M", "ON", "30D"])
+def test_shibor_swaps_shorter_than_3m_are_rejected(tenor: str) -> None:
+    rows = [("deposit", "3M", 0.016), ("swap", tenor, 0.0155), ("swap", "1Y", 0.0155)]
+    with pytest.raises(ValidationError, match=r"^quotes\[1\]\.tenor: Shibor 3M swaps run 3M"):
+        bootstrap_curve(AS_OF, quotes("SHIBOR3M", rows))
+    # FR007 swaps of those tenors are fine (they are overnight-indexed).
+    if tenor not in {"ON", "30D"}:
+        bootstrap_curve(AS_OF, quotes("FR007", [("swap", tenor, 0.015), ("swap", "1Y", 0.015)]))
+
+
+# -- zero rates where curve time and the caller's time differ -----------------------------------
+
+
+def test_zero_rate_branches_on_curve_time_like_quantlib() -> None:
+    """30/360 curve: 30 Jan to 31 Jan is 0 years of curve time but 1 day of ACT/365F."""
+    curve = zero_curve("2026-01-30", [("2027-01-30", 0.02)], day_count="30/360")
+    qdate = ql.Date(31, 1, 2026)
+    for comp, (ql_comp, freq) in QL_COMP.items():
+        for name in ("ACT/365F", "ACT/360", "ACT/ACT"):
+            want = curve.term_structure.zeroRate(qdate, DAY_COUNTS[name], ql_comp, freq).rate()
+            got = curve.zero_rate("2026-01-31", day_count=name, compounding=comp)  # type: ignore[call-overload]
+            assert got == want, (comp, name)
+    assert curve.zero_rate("2026-01-31") == pytest.approx(0.02, abs=1e-10)
+    span = np.arange("2026-01-30", "2026-03-05", dtype="datetime64[D]")
+    want_span = [
+        curve.term_structure.zeroRate(to_ql_date(d), ql.Actual365Fixed(), ql.Continuous).rate()
+        for d in span
+    ]
+    np.testing.assert_allclose(curve.zero_rate(span), want_span, 0, TIGHT)
+
+
+def test_zero_rate_undefined_under_the_callers_day_count_is_an_error() -> None:
+    curve = flat_curve("2026-01-30", 0.02)  # ACT/365F time: 1/365 to 31 January
+    with pytest.raises(RuntimeError, match="positive time"):  # QuantLib refuses too
+        curve.term_structure.zeroRate(ql.Date(31, 1, 2026), DAY_COUNTS["30/360"], ql.Continuous)
+    with pytest.raises(ValidationError, match="undefined") as info:
+        curve.zero_rate(["2026-02-27", "2026-01-31"], day_count="30/360")
+    assert info.value.fields == ("day_count",)
+    assert curve.zero_rate("2026-01-30", day_count="30/360") == pytest.approx(0.02, abs=1e-10)
+    zero = flat_curve("2026-01-30", 0.0)  # no interest: the rate is 0 wherever time is 0
+    assert zero.zero_rate("2026-01-31", day_count="30/360") == 0.0

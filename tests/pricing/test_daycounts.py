@@ -18,6 +18,10 @@ from computefin.pricing.daycounts import DAY_COUNTS, parse_day_count, year_fract
 EPOCH = 25569  # QuantLib serial number of 1970-01-01
 LO = int(np.datetime64("2020-01-01").astype(np.int64))
 HI = int(np.datetime64("2060-12-31").astype(np.int64))
+# QuantLib's whole range, less its last year: ACT/ACT ISDA needs 1 January of the year
+# after the end date, which QuantLib cannot represent after 2199.
+QL_LO = int(np.datetime64("1901-01-01").astype(np.int64))
+QL_HI = int(np.datetime64("2198-12-31").astype(np.int64))
 
 REFERENCE = {
     DayCount.ACT_365F: ql.Actual365Fixed(),
@@ -40,16 +44,20 @@ def ql_fractions(dc: DayCount, start: np.ndarray, end: np.ndarray) -> np.ndarray
 def test_reference_day_counters_are_the_engines() -> None:
     for dc in DAY_COUNTS:
         assert ql_day_count(dc).name() == REFERENCE[dc].name()
+        assert ql_day_count(dc.value.lower()).name() == REFERENCE[dc].name()
+    assert ql_day_count(" act/360 ").name() == "Actual/360"
 
 
 @pytest.mark.parametrize("dc", DAY_COUNTS)
-def test_random_samples_match_quantlib(dc: DayCount) -> None:
+def test_random_samples_match_quantlib_exactly(dc: DayCount) -> None:
+    """Bit-for-bit equality over QuantLib's whole date range (1901 to 2198)."""
     rng = np.random.default_rng(12345)
-    start = rng.integers(LO, HI, size=600)
-    end = start + rng.integers(0, 3 * 366, size=600)
-    end[:100] = start[:100] - rng.integers(1, 800, size=100)  # reversed periods
+    start = rng.integers(QL_LO, QL_HI + 1, size=1500)
+    end = rng.integers(QL_LO, QL_HI + 1, size=1500)  # any order, any length
+    near = slice(0, 800)  # and periods of up to three years, both ways
+    end[near] = np.clip(start[near] + rng.integers(-3 * 366, 3 * 366, size=800), QL_LO, QL_HI)
     s, e = start.astype("datetime64[D]"), end.astype("datetime64[D]")
-    np.testing.assert_allclose(year_fraction(s, e, dc), ql_fractions(dc, s, e), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(year_fraction(s, e, dc), ql_fractions(dc, s, e))
 
 
 @pytest.mark.parametrize("dc", DAY_COUNTS)
@@ -60,8 +68,7 @@ def test_month_end_and_february_edges_match_quantlib(dc: DayCount) -> None:
     grid_s, grid_e = np.meshgrid(near_ends, near_ends, indexing="ij")
     s = grid_s.ravel().astype("datetime64[D]")
     e = grid_e.ravel().astype("datetime64[D]")
-    got = year_fraction(s, e, dc)
-    np.testing.assert_allclose(got, ql_fractions(dc, s, e), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(year_fraction(s, e, dc), ql_fractions(dc, s, e))
 
 
 def test_scalars_give_floats_and_arrays_broadcast() -> None:
@@ -115,9 +122,33 @@ def test_unknown_day_counts_are_rejected(name: str) -> None:
         (np.array(["2026-01-01"] * 3, dtype="datetime64[D]"), ["2027-01-01"] * 2, "end"),
         (["2026-01"], "2027-01-01", "start"),
         ([object()], "2027-01-01", "start"),
+        (True, "2027-01-01", "start"),
+        (1.5, "2027-01-01", "start"),
+        ("2026-01-01", np.int64(3), "end"),
+        ("1800-01-01", "2027-01-01", "start"),
+        ("2026-01-01", np.datetime64("2200-01-01"), "end"),
+        (["2026-01-01", "1900-12-31"], "2027-01-01", "start"),
+        ("2026-01-01T00:00", "2027-01-01", "start"),
+        ("2026-W01-1", "2027-01-01", "start"),
     ],
 )
 def test_bad_dates_are_rejected(start: object, end: object, field: str) -> None:
     with pytest.raises(ValidationError) as info:
         year_fraction(start, end, "ACT/365F")  # type: ignore[call-overload]
     assert info.value.fields == (field,)
+
+
+def test_empty_arrays_give_empty_results() -> None:
+    empty = np.array([], dtype="datetime64[D]")
+    assert year_fraction(empty, "2027-01-01", "ACT/360").shape == (0,)
+    assert year_fraction([], [], "30/360").shape == (0,)
+    assert year_fraction(np.empty((0, 2), "datetime64[D]"), "2027-01-01", "ACT/ACT").shape == (
+        0,
+        2,
+    )
+
+
+def test_quantlib_range_ends_are_accepted() -> None:
+    assert year_fraction("1901-01-01", "2199-12-31", "ACT/365F") == (
+        REFERENCE[DayCount.ACT_365F].yearFraction(ql.Date(1, 1, 1901), ql.Date(31, 12, 2199))
+    )

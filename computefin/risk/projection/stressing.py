@@ -106,8 +106,8 @@ def apply_stress(stress: StressScenario, inputs: ProjectionInputs) -> Projection
 
 def stress_metrics(projection: FleetProjection) -> dict[str, float]:
     """Headline figures of a projection (fleet currency): PV and total of NOI, the worst
-    period's NOI while GPUs are in service, economic value after the first period and at the horizon, retirement
-    proceeds; for path runs, the 5th percentile of the PV of NOI as well.
+    period's NOI while GPUs are in service, economic value after the first period and at
+    the horizon, retirement proceeds; for path runs, the 5th percentile of the PV of NOI.
 
     >>> import datetime as dt
     >>> from computefin.domain import Currency
