@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import QuantLib as ql
 
+from computefin._typing import BoolArray, DateArray, FloatArray, IntArray
 from computefin.errors import ValidationError
 
 __all__ = [
@@ -62,12 +63,6 @@ __all__ = [
     "ql_to_day",
 ]
 
-IntArray = npt.NDArray[np.int64]
-"""Day numbers (or counts) as int64."""
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-DateArray = npt.NDArray[np.datetime64]
-"""Dates as ``datetime64[D]``."""
 
 DateLike = dt.date | np.datetime64 | str
 """A date as ``datetime.date``, ``numpy.datetime64`` or ISO string ``YYYY-MM-DD``."""

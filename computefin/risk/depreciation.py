@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
+from computefin._typing import DateArray, FloatArray, IntArray
 from computefin.domain._base import DomainModel
 from computefin.domain.assets import ServerGroup
 from computefin.errors import ConvergenceError, FieldProblem, ValidationError
@@ -56,9 +57,6 @@ __all__ = [
     "group_depreciation_schedule",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-DateArray = npt.NDArray[np.datetime64]
 
 MAX_USEFUL_LIFE_YEARS: Final = 30.0
 """Longest useful life accepted, years (the projection grid's limit too)."""

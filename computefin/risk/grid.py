@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import numpy.typing as npt
 
+from computefin._typing import DateArray, FloatArray
 from computefin.domain.conventions import Frequency
 from computefin.errors import ValidationError
 from computefin.pricing import make_schedule
@@ -23,9 +23,6 @@ __all__ = ["MAX_HORIZON_MONTHS", "PeriodGrid", "add_months", "period_grid"]
 
 MAX_HORIZON_MONTHS = 360
 """Projections run at most 30 years."""
-
-FloatArray = npt.NDArray[np.float64]
-DateArray = npt.NDArray[np.datetime64]
 
 
 @dataclass(frozen=True, eq=False)

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from pydantic import Field
 from scipy.optimize import least_squares
 
+from computefin._typing import DateArray, FloatArray
 from computefin.domain._base import DomainModel
 from computefin.domain.accelerators import Accelerator, AcceleratorCatalog, active_catalog
 from computefin.domain.market import ResaleObservation
@@ -53,8 +54,6 @@ __all__ = [
     "fit_residual_curve",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-DateArray = npt.NDArray[np.datetime64]
 
 DEFAULT_ECONOMIC_LIFE_YEARS: Final = 5.0
 """Economic life of a GPU, years: between critics' 2-3 years and the 6 of most accounts."""

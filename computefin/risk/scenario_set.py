@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from computefin._typing import FloatArray
 from computefin._version import __version__
 from computefin.domain import Currency
 from computefin.domain.conventions import Frequency
@@ -30,7 +31,6 @@ from computefin.risk.grid import PeriodGrid
 
 __all__ = ["FailureArrays", "ScenarioSet"]
 
-FloatArray = npt.NDArray[np.float64]
 _FORMAT = "computefin.ScenarioSet/1"
 
 

@@ -17,11 +17,10 @@ With a constant hazard ``h`` (``S(u) = exp(-h u)``) the expectations have closed
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
+
+from computefin._typing import FloatArray
 
 __all__ = ["expected_shares", "path_shares"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _overlap(lo: FloatArray, hi: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:

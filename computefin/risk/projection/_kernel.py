@@ -26,13 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from computefin._typing import FloatArray
 from computefin.errors import ComputefinError
 
 __all__ = ["CASH_FLOW_LINES", "ContractArrays", "GroupArrays", "PathArrays", "project_arrays"]
 
-FloatArray = npt.NDArray[np.float64]
 
 CASH_FLOW_LINES = (
     "gpus_in_service",

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from computefin._typing import FloatArray
 from computefin.domain import active_catalog
 from computefin.errors import ValidationError
 from computefin.risk.depreciation import depreciation_schedule
@@ -35,7 +36,6 @@ from computefin.risk.projection.inputs import ProjectionInputs
 
 __all__ = ["FleetValuation", "value_fleet"]
 
-FloatArray = npt.NDArray[np.float64]
 HOURS_PER_YEAR = 8760.0
 
 

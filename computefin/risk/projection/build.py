@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
+from computefin._typing import FloatArray
 from computefin.domain import Contract, Counterparty, Fleet, Frequency, MarketSnapshot
 from computefin.errors import ValidationError
 from computefin.risk.projection._contracts import expected_shares, path_shares
@@ -30,7 +30,6 @@ from computefin.risk.scenarios.defaults import hazard_rate
 
 __all__ = ["DEFAULT_CHUNK_PATHS", "project", "project_fleet", "simulate_scenarios"]
 
-FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_CHUNK_PATHS = 2048
 """Paths per kernel pass: bounds temporary arrays to a few tens of MB per line."""

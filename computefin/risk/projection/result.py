@@ -13,16 +13,15 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from computefin._typing import FloatArray
 from computefin.domain import Currency
 from computefin.errors import ValidationError
 from computefin.risk.grid import PeriodGrid
 
 __all__ = ["VALUE_LINES", "FleetProjection"]
 
-FloatArray = npt.NDArray[np.float64]
 
 VALUE_LINES = (
     "discount_factor",

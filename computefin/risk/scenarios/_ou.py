@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import Field
 
+from computefin._typing import FloatArray
 from computefin.domain._base import DomainModel
 from computefin.errors import ValidationError
 from computefin.risk.grid import PeriodGrid
@@ -63,7 +63,6 @@ __all__ = [
     "stationary_exp_covariance_product",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | FloatArray
 
 MIN_OBSERVATIONS = 24

@@ -37,11 +37,11 @@ from types import MappingProxyType
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 from scipy import integrate, optimize, special
 
+from computefin._typing import BoolArray, FloatArray, IntArray
 from computefin.domain import Counterparty, MarketSnapshot
 from computefin.domain._base import DomainModel
 from computefin.errors import ValidationError
@@ -62,9 +62,6 @@ __all__ = [
     "vasicek_default_rate_variance",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 DEFAULT_ASSET_CORRELATION: Final = 0.20
 """Default asset correlation: Basel's corporate ``R`` for a PD of about 1% (CRE31.5)."""

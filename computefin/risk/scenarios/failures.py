@@ -37,11 +37,11 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from pydantic import Field, field_validator
 from scipy import stats
 
+from computefin._typing import FloatArray
 from computefin.domain import active_catalog
 from computefin.domain._base import DomainModel
 from computefin.errors import ValidationError
@@ -66,7 +66,6 @@ __all__ = [
     "interruption_multiplier",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 LLAMA3_GPU_YEARS: Final = 16_384 * 54 / 365.0
 """GPU-years of Meta's Llama 3 405B pre-training: 16,384 H100 GPUs x 54 days / 365."""

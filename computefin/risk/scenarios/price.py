@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 from pydantic import Field, model_validator
 
+from computefin._typing import FloatArray
 from computefin.domain._base import DomainModel
 from computefin.domain._types import Currency, PositiveFloat, Rate
 from computefin.domain.accelerators import active_catalog
@@ -39,7 +40,6 @@ from computefin.errors import ValidationError
 from computefin.risk._random import draw_paths
 from computefin.risk.scenarios._ou import (
     CalibrationReport,
-    FloatArray,
     check_history,
     check_simulation_request,
     fit_ou,

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Final, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from computefin._typing import FloatArray
 from computefin.domain._base import DomainModel
 from computefin.errors import ValidationError
 from computefin.risk._random import draw_paths
 from computefin.risk.scenarios._ou import (
     CalibrationReport,
-    FloatArray,
     check_history,
     check_simulation_request,
     fit_ou,

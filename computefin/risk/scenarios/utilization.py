@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 from pydantic import Field
 
+from computefin._typing import FloatArray
 from computefin.domain._base import DomainModel
 from computefin.domain._types import Identifier
 from computefin.errors import ValidationError
 from computefin.risk._random import draw_paths
 from computefin.risk.scenarios._ou import (
     CalibrationReport,
-    FloatArray,
     check_history,
     check_simulation_request,
     fit_ou,
