@@ -61,8 +61,12 @@ class StressScenario(DomainModel):
         description="Counterparty id forced to default, or 'largest' for the one with the "
         "largest annual contract value on the fleet.",
     )
-    default_after_months: float = Field(
-        default=6.0, ge=0.0, le=360.0, description="When the forced default happens, months."
+    default_after_months: int = Field(
+        default=6,
+        ge=0,
+        le=360,
+        description="When the forced default happens: whole months "
+        "after the as-of date (calendar months, so ACT/365F years follow the calendar).",
     )
     rate_shift_bp: float = Field(
         default=0.0, ge=-MAX_RATE_SHIFT_BP, le=MAX_RATE_SHIFT_BP,

@@ -209,3 +209,92 @@ def test_bad_requests_are_refused() -> None:
     other = simulate_scenarios(_one_server_inputs(), 10, seed=1)
     with pytest.raises(ValidationError, match="grid"):
         project(inputs, other)
+
+
+def test_sale_at_retirement_books_proceeds_and_the_disposal_result() -> None:
+    proj = project(_one_server_inputs(horizon=60))
+    # Retirement: end of economic life 2030-12-31 (contract ended 2027-06-01); no failures.
+    period = int(np.searchsorted(proj.grid.end_dates, np.datetime64("2030-12-31"), "left"))
+    resale = 8 * 37_500.0 * 0.10 * (1 - 0.15)
+    # Straight-line over 6 years from 2026-01-01: 4 whole years to 2030-01-01, then 364 of
+    # 365 days of the fifth: 300,000 x (1 - (4 + 364/365) / 6) left on 2030-12-31.
+    book_at_sale = 300_000.0 * (1 - (4 + 364 / 365) / 6)
+    assert proj.expected("retirement_proceeds")[period] == pytest.approx(resale, rel=1e-12)
+    assert proj.expected("disposal_gain_loss")[period] == pytest.approx(
+        resale - book_at_sale, rel=1e-9
+    )
+    # Sold during the period: nothing is held at its end.
+    assert proj.expected("book_value")[period] == 0.0
+    assert proj.expected("economic_value")[period] == 0.0
+    assert proj.expected("book_value")[period - 1] > 0.0
+
+
+def test_path_value_follows_the_price_but_not_the_costs() -> None:
+    inputs = _one_server_inputs(horizon=24)
+    base = project(inputs)
+    halved = project(
+        inputs.with_changes(
+            price_models={
+                a: m.model_copy(update={"level": m.level * 0.5})
+                for a, m in inputs.price_models.items()
+            }
+        )
+    )
+    # Revaluing with the level halved (new value tables) equals the path formula applied
+    # to a price path at half the expected price (the base tables, ratio 0.5).
+    from computefin.risk.projection._valuation import value_fleet
+
+    table = value_fleet(inputs)
+    price = 0.5 * table.expected_price[:, None, :]
+    held = base.line("gpus_in_service")[None, :, :]
+    lines = table.lines(price, held, held, base.line("discount_factor"))
+    np.testing.assert_allclose(
+        lines["economic_value"], halved.line("economic_value"), rtol=1e-10, atol=1e-6
+    )
+    assert (halved.expected("economic_value") < base.expected("economic_value")).all()
+
+
+def test_a_lessee_already_in_default_gives_the_same_expected_and_path_result() -> None:
+    inputs = _linear_inputs()
+    defaulted = inputs.with_changes(pds=dict.fromkeys(inputs.pds, 1.0))
+    expected = project(defaulted)
+    paths = project(defaulted, simulate_scenarios(defaulted, 50, seed=3))
+    assert expected.expected("contracted_revenue").sum() == 0.0
+    np.testing.assert_allclose(
+        paths.expected("idle_gpus"), expected.expected("idle_gpus"), rtol=1e-12
+    )
+
+
+def test_a_fleet_past_its_life_with_no_contracts_is_sold_at_once() -> None:
+    inputs = _one_server_inputs(horizon=12)
+    old = inputs.fleet.server_groups[0].model_copy(update={"acquired": dt.date(2020, 1, 1)})
+    fleet = inputs.fleet.model_copy(update={"server_groups": [old]})
+    proj = project(inputs.with_changes(fleet=fleet, contracts=(), pds={}))
+    proceeds = proj.expected("retirement_proceeds")
+    assert proceeds[0] == pytest.approx(8 * 37_500.0 * 0.10 * 0.85, rel=1e-12)
+    assert proceeds[1:].sum() == 0.0
+    assert proj.expected("gpus_in_service").sum() == 0.0
+    assert proj.expected("revenue").sum() == 0.0
+
+
+def test_scenarios_drawn_for_other_inputs_are_refused() -> None:
+    inputs = _linear_inputs()
+    scenarios = simulate_scenarios(inputs, 20, seed=1)
+    cheaper = inputs.with_changes(
+        price_models={
+            a: m.model_copy(update={"level": m.level * 0.5}) for a, m in inputs.price_models.items()
+        }
+    )
+    with pytest.raises(ValidationError, match=r"other inputs.*price"):
+        project(cheaper, scenarios)
+    portfolio = demo_portfolio()
+    with pytest.raises(ValidationError, match="inputs"):
+        project_fleet(portfolio.fleet("fleet-nx-h20"), portfolio.contracts, demo_market(), 24,
+                      inputs=inputs)  # fmt: skip
+
+
+def test_path_ranges_drawn_apart_equal_one_draw() -> None:
+    inputs = _linear_inputs()
+    whole = simulate_scenarios(inputs, 2100, seed=9)
+    part = simulate_scenarios(inputs, 100, seed=9, first_path=2000)
+    assert part == whole.paths(2000, 2100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -96,22 +97,44 @@ def test_utilization_level_fixes_spot_utilization() -> None:
 def test_largest_lessee_default_stops_its_revenue_after_month_six() -> None:
     inputs = _inputs()
     stressed = apply_stress(stress_library(["largest-lessee-defaults-m6"])[0], inputs)
-    assert dict(stressed.forced_default_years) == {"us-ailab": 0.5}
+    # Six calendar months from 2026-11-27 is 2027-05-27: 181 days, ACT/365F.
+    assert dict(stressed.forced_default_years) == {"us-ailab": 181 / 365}
     s = project(stressed).summary()
     times = inputs.grid.times
-    assert (s["contracted_revenue"].to_numpy()[times > 0.5 + 1 / 12] == 0.0).all()
+    assert (s["contracted_revenue"].to_numpy()[times > 181 / 365 + 1 / 12] == 0.0).all()
     # During the 3-month re-marketing gap the lessee's GPUs sit idle, then earn spot.
     idle = s["idle_gpus"].to_numpy()
     assert idle[(times > 0.6) & (times < 0.7)].min() > 700
     assert idle[times > 0.5 + 0.25 + 1 / 12].max() == 0.0
 
 
-def test_successor_stress_moves_an_unlaunched_successor() -> None:
-    # The H20 has no successor in the catalog; the 910B's (910C) has launched: no change.
-    inputs = _inputs("fleet-nx-h20")
-    stressed = apply_stress(stress_library(["successor-12m-early"])[0], inputs)
-    assert stressed.price_models == inputs.price_models
-    assert stressed.successor_shift_months == 12
+def test_successor_stress_moves_the_price_step_and_the_resale_step() -> None:
+    # H200 fleet (acquired 2025-02-01; economic life ends 2030-01-31, its contract runs to
+    # 2030-03-01, so it is sold then). Give the H200 a successor not yet launched, in
+    # 2030-12: after the sale, so the base case has no resale step.
+    base = _inputs("fleet-ash-h200", horizon=48)
+    model = base.price_models["nvidia-h200-sxm"].model_copy(
+        update={"successor_launch": dt.date(2030, 12, 1), "successor_step": 0.10}
+    )
+    base = base.with_changes(price_models={"nvidia-h200-sxm": model})
+    stressed = apply_stress(stress_library(["successor-12m-early"])[0], base)
+    moved = stressed.price_models["nvidia-h200-sxm"].successor_launch
+    assert moved == dt.date(2029, 12, 1)
+    # Price step: from the first period ending on or after 2029-12-01 prices are 10% lower.
+    grid = base.grid
+    ratio = stressed.price_models["nvidia-h200-sxm"].expected(grid) / model.expected(grid)
+    stepped = grid.end_dates >= np.datetime64("2029-12-01")
+    np.testing.assert_allclose(ratio[stepped], 0.9, rtol=1e-12)
+    np.testing.assert_allclose(ratio[~stepped], 1.0, rtol=1e-12)
+    # Resale step: the successor now launches before the sale, so each GPU fetches 15% less.
+    before = project(base).expected("retirement_proceeds").sum()
+    after = project(stressed).expected("retirement_proceeds").sum()
+    assert after == pytest.approx(before * (1 - 0.15), rel=1e-12)
+    # A successor already launched (the H100's H200) never moves.
+    h100 = _inputs()
+    assert apply_stress(stress_library(["successor-12m-early"])[0], h100).price_models == (
+        h100.price_models
+    )
 
 
 def test_stress_grid_reports_every_case_against_the_base() -> None:

@@ -16,6 +16,8 @@ With a constant hazard ``h`` (``S(u) = exp(-h u)``) the expectations have closed
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from computefin._typing import FloatArray
@@ -67,6 +69,9 @@ def expected_shares(
     >>> paid.tolist(), idle.tolist()
     ([1.0], [0.0])
     """
+    if math.isinf(hazard):  # PD = 1: in default on the as-of date, on every path
+        paid_now, idle_now = path_shares(start, end, np.zeros(1), gap, a, b)
+        return paid_now[0], idle_now[0]
     lo = np.maximum(a, start)
     hi = np.minimum(b, end)
     d = b - a

@@ -7,7 +7,7 @@ values the fleet; :func:`project_fleet` does both from plain domain objects.
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +15,7 @@ import numpy as np
 from computefin._typing import FloatArray
 from computefin.domain import Contract, Counterparty, Fleet, Frequency, MarketSnapshot
 from computefin.errors import ValidationError
+from computefin.risk.grid import period_grid
 from computefin.risk.projection._contracts import expected_shares, path_shares
 from computefin.risk.projection._kernel import (
     ContractArrays,
@@ -28,53 +29,82 @@ from computefin.risk.projection.result import FleetProjection
 from computefin.risk.scenario_set import ScenarioSet
 from computefin.risk.scenarios.defaults import hazard_rate
 
-__all__ = ["DEFAULT_CHUNK_PATHS", "project", "project_fleet", "simulate_scenarios"]
+__all__ = [
+    "DEFAULT_CHUNK_PATHS",
+    "project",
+    "project_fleet",
+    "scenario_parameters",
+    "simulate_scenarios",
+]
 
 
 DEFAULT_CHUNK_PATHS = 2048
 """Paths per kernel pass: bounds temporary arrays to a few tens of MB per line."""
 
 
-def simulate_scenarios(inputs: ProjectionInputs, n_paths: int, seed: int) -> ScenarioSet:
-    """Draw every path the fleet's projection needs, from its inputs' models.
+def scenario_parameters(inputs: ProjectionInputs) -> dict[str, object]:
+    """The model parameters a fleet's scenarios are drawn with, as JSON-ready data.
+
+    :func:`project` compares them with a ScenarioSet's own, so paths drawn for other
+    inputs (an unstressed set under a stressed projection, say) are refused.
+    """
+    params: dict[str, object] = {
+        "price": {a: m.model_dump(mode="json") for a, m in sorted(inputs.price_models.items())},
+        "utilization": inputs.utilization.model_dump(mode="json"),
+        "defaults": inputs.defaults.model_dump(mode="json"),
+        "pds": dict(sorted(inputs.pds.items())),
+        "forced_default_years": dict(sorted(inputs.forced_default_years.items())),
+        "failures": dict(
+            zip(
+                inputs.group_keys(),
+                [m.model_dump(mode="json") for m in inputs.failures],
+                strict=True,
+            )
+        ),
+        "rates": inputs.rates.model_dump(mode="json"),
+    }
+    normal: dict[str, object] = json.loads(json.dumps(params, sort_keys=True, default=str))
+    return normal
+
+
+def simulate_scenarios(
+    inputs: ProjectionInputs, n_paths: int, seed: int, first_path: int = 0
+) -> ScenarioSet:
+    """Draw paths ``[first_path, first_path + n_paths)`` of everything the fleet needs.
 
     Price paths per accelerator, the fleet's spot utilization, default times of its
-    lessees (forced ones from a stress replace the draws), failures per server group,
-    and the short-rate shift. Bit-identical for the same inputs and seed.
+    lessees (forced ones from a stress replace the draws), failures per server group
+    (streams keyed by :meth:`ProjectionInputs.group_keys`), and the short-rate shift.
+    Bit-identical for the same inputs and seed, and for any split into path ranges.
     """
     grid, fleet = inputs.grid, inputs.fleet
-    prices = {a: m.simulate(n_paths, grid, seed) for a, m in inputs.price_models.items()}
+    prices = {
+        a: m.simulate(n_paths, grid, seed, first_path) for a, m in inputs.price_models.items()
+    }
     default_times: dict[str, FloatArray] = {}
     if inputs.pds:
-        drawn = inputs.defaults.simulate(dict(inputs.pds), n_paths, grid, seed)
+        drawn = inputs.defaults.simulate(dict(inputs.pds), n_paths, grid, seed, first_path)
         default_times = drawn.censored_default_times()
     for party, years in inputs.forced_default_years.items():
         default_times[party] = np.full(n_paths, years)
     failures = {
-        f"{fleet.id}/{g}": model.simulate(
-            group.gpus, n_paths, grid, seed, f"{fleet.id}/{g}"
-        ).arrays()
-        for g, (group, model) in enumerate(zip(fleet.server_groups, inputs.failures, strict=True))
+        key: model.simulate(group.gpus, n_paths, grid, seed, key, first_path).arrays()
+        for key, group, model in zip(
+            inputs.group_keys(), fleet.server_groups, inputs.failures, strict=True
+        )
     }
     return ScenarioSet.create(
         grid=grid,
         seed=seed,
         n_paths=n_paths,
+        first_path=first_path,
         prices=prices,
         price_currency={a: m.currency for a, m in inputs.price_models.items()},
-        utilization={fleet.id: inputs.utilization.simulate(n_paths, grid, seed)},
+        utilization={fleet.id: inputs.utilization.simulate(n_paths, grid, seed, first_path)},
         default_times=default_times,
         failures=failures,
-        rate_shift=inputs.rates.simulate(n_paths, grid, seed),
-        parameters={
-            "price": {a: m.model_dump(mode="json") for a, m in inputs.price_models.items()},
-            "utilization": inputs.utilization.model_dump(mode="json"),
-            "defaults": inputs.defaults.model_dump(mode="json"),
-            "pds": dict(inputs.pds),
-            "forced_default_years": dict(inputs.forced_default_years),
-            "failures": [m.model_dump(mode="json") for m in inputs.failures],
-            "rates": inputs.rates.model_dump(mode="json"),
-        },
+        rate_shift=inputs.rates.simulate(n_paths, grid, seed, first_path),
+        parameters=scenario_parameters(inputs),
     )
 
 
@@ -85,22 +115,20 @@ def _bounds(inputs: ProjectionInputs) -> tuple[FloatArray, FloatArray]:
     return a, b
 
 
-def _years(inputs: ProjectionInputs, day: dt.date | np.datetime64) -> float:
-    """Years (ACT/365F) from the as-of date to ``day``."""
-    days = np.asarray(day, dtype="datetime64[D]") - np.datetime64(inputs.grid.as_of, "D")
-    return float(days.astype(np.float64)) / 365.0
-
-
-def _service_share(inputs: ProjectionInputs) -> FloatArray:
-    """``(G, T)`` share of each period before each group's end of economic life."""
+def _service(inputs: ProjectionInputs) -> tuple[FloatArray, FloatArray]:
+    """``(G, T)`` share of each period before each group's retirement (for flows), and
+    1 where the group is still held at the period end (for stocks)."""
     a, b = _bounds(inputs)
-    groups = inputs.fleet.server_groups
-    if not inputs.assumptions.retire_at_end_of_economic_life:
-        return np.ones((len(groups), a.size))
-    eol = inputs.residual.end_of_life_date([g.acquired for g in groups])
-    eol_years = np.array([_years(inputs, d) for d in eol])[:, None]
-    out: FloatArray = np.clip((eol_years - a) / (b - a), 0.0, 1.0)
-    return out
+    shares, held = [], []
+    for retire in inputs.retirement_dates():
+        if retire is None:
+            shares.append(np.ones_like(a))
+            held.append(np.ones_like(a))
+            continue
+        t = inputs.years_to(retire)
+        shares.append(np.clip((t - a) / (b - a), 0.0, 1.0))
+        held.append((b < t).astype(np.float64))
+    return np.array(shares), np.array(held)
 
 
 def _fx(inputs: ProjectionInputs, currency: object) -> float:
@@ -125,7 +153,7 @@ def _static_arrays(inputs: ProjectionInputs) -> tuple[GroupArrays, ContractArray
 
 
 def _contract_terms(inputs: ProjectionInputs, contract: Contract) -> tuple[float, float]:
-    return _years(inputs, contract.start), _years(inputs, contract.end)
+    return inputs.years_to(contract.start), inputs.years_to(contract.end)
 
 
 def _site_costs(inputs: ProjectionInputs) -> dict[str, float]:
@@ -138,42 +166,45 @@ def _site_costs(inputs: ProjectionInputs) -> dict[str, float]:
     }
 
 
-def _expected_paths(inputs: ProjectionInputs) -> PathArrays:
+def _expected_paths(inputs: ProjectionInputs) -> tuple[PathArrays, FloatArray]:
+    """Expected inputs as one path, and the GPUs held (before retirement) ``(G, 1, T)``."""
     grid, groups = inputs.grid, inputs.fleet.server_groups
-    service = _service_share(inputs)
-    gpus, downtime, repair, price = [], [], [], []
-    start_share = np.concatenate([[1.0], np.ones(grid.n_periods - 1)])
+    service, _ = _service(inputs)
+    held, flow, downtime, repair, price = [], [], [], [], []
     for g, (group, model) in enumerate(zip(groups, inputs.failures, strict=True)):
         in_service = model.expected_gpus_in_service(group.gpus, grid)
-        at_start = np.concatenate([[float(group.gpus)], in_service[:-1]]) * start_share
+        at_start = np.concatenate([[float(group.gpus)], in_service[:-1]])
         interruptions = model.expected_interruptions(group.gpus, grid)
         lost = interruptions * model.mean_downtime_hours / (at_start * grid.hours)
-        gpus.append(in_service * service[g])
+        held.append(in_service)
+        flow.append(in_service * service[g])
         downtime.append(np.clip(lost, 0.0, 1.0))
         repair.append(model.expected_repair_cost(group.gpus, grid) * service[g])
         model_price = inputs.price_models[group.accelerator_id]
         price.append(model_price.expected(grid) * _fx(inputs, model_price.currency))
-    return PathArrays(
+    paths = PathArrays(
         price=np.array(price)[:, None, :],
         utilization=inputs.utilization.expected(grid)[None, :],
-        gpus_in_service=np.array(gpus)[:, None, :],
+        gpus_in_service=np.array(flow)[:, None, :],
         downtime_share=np.array(downtime)[:, None, :],
         repair_cost=np.array(repair)[:, None, :],
     )
+    return paths, np.array(held)[:, None, :]
 
 
 def _scenario_paths(
     inputs: ProjectionInputs, scenarios: ScenarioSet, lo: int, hi: int
-) -> PathArrays:
+) -> tuple[PathArrays, FloatArray]:
+    """Paths ``[lo, hi)`` of the scenarios as kernel inputs, and the GPUs held."""
     fleet = inputs.fleet
-    service = _service_share(inputs)
-    gpus, downtime, repair, price = [], [], [], []
-    for g, group in enumerate(fleet.server_groups):
-        key = f"{fleet.id}/{g}"
+    service, _ = _service(inputs)
+    held, flow, downtime, repair, price = [], [], [], [], []
+    for g, (key, group) in enumerate(zip(inputs.group_keys(), fleet.server_groups, strict=True)):
         if key not in scenarios.failures:
             raise ValidationError("scenarios.failures", f"has no paths for {key!r}")
         paths = scenarios.failures[key]
-        gpus.append(paths.gpus_in_service[lo:hi] * service[g])
+        held.append(paths.gpus_in_service[lo:hi])
+        flow.append(paths.gpus_in_service[lo:hi] * service[g])
         downtime.append(paths.downtime_share[lo:hi])
         repair.append(paths.repair_cost[lo:hi] * service[g])
         accelerator = group.accelerator_id
@@ -183,13 +214,14 @@ def _scenario_paths(
         price.append(scenarios.prices[accelerator][lo:hi] * fx)
     if fleet.id not in scenarios.utilization:
         raise ValidationError("scenarios.utilization", f"has no paths for {fleet.id!r}")
-    return PathArrays(
+    arrays = PathArrays(
         price=np.array(price),
         utilization=np.asarray(scenarios.utilization[fleet.id][lo:hi]),
-        gpus_in_service=np.array(gpus),
+        gpus_in_service=np.array(flow),
         downtime_share=np.array(downtime),
         repair_cost=np.array(repair),
     )
+    return arrays, np.array(held)
 
 
 def _run_kernel(
@@ -256,17 +288,36 @@ def _discount_factors(inputs: ProjectionInputs, shifts: FloatArray | None) -> Fl
     return np.asarray(base[None, :] * inputs.rates.discount_multipliers(shifts, grid))
 
 
+def _check_scenarios(inputs: ProjectionInputs, scenarios: ScenarioSet) -> None:
+    if scenarios.grid != inputs.grid:
+        raise ValidationError("scenarios.grid", "must be the projection's grid")
+    expected = scenario_parameters(inputs)
+    drawn = dict(scenarios.parameters)
+    differ = sorted(k for k in expected if drawn.get(k) != expected[k])
+    if differ:
+        raise ValidationError(
+            "scenarios",
+            "were drawn for other inputs (a stress or model change since?): draw them with "
+            "simulate_scenarios(inputs, ...); differing: " + ", ".join(differ),
+        )
+
+
 def project(
     inputs: ProjectionInputs,
     scenarios: ScenarioSet | None = None,
     chunk_paths: int = DEFAULT_CHUNK_PATHS,
 ) -> FleetProjection:
-    """Project the fleet: expected case when ``scenarios`` is None, else every path."""
+    """Project the fleet: expected case when ``scenarios`` is None, else every path.
+
+    ``scenarios`` must have been drawn for these inputs (:func:`simulate_scenarios`):
+    a set drawn for other models or another stress is refused, never half-applied.
+    """
     valuation: FleetValuation = value_fleet(inputs)
+    _, held_mask = _service(inputs)
     if scenarios is None:
-        lines = _run_kernel(inputs, _expected_paths(inputs), _expected_shares(inputs))
-        paths = _expected_paths(inputs)
-        lines |= valuation.lines(inputs, paths.price, paths.gpus_in_service,
+        paths, held = _expected_paths(inputs)
+        lines = _run_kernel(inputs, paths, _expected_shares(inputs))
+        lines |= valuation.lines(paths.price, held * held_mask[:, None, :], held,
                                  _discount_factors(inputs, None))  # fmt: skip
         return FleetProjection(
             fleet_id=inputs.fleet.id,
@@ -274,18 +325,18 @@ def project(
             grid=inputs.grid,
             lines=lines,
             deterministic=True,
+            parameters=scenario_parameters(inputs),
         )
-    if scenarios.grid != inputs.grid:
-        raise ValidationError("scenarios.grid", "must be the projection's grid")
+    _check_scenarios(inputs, scenarios)
     if chunk_paths <= 0:
         raise ValidationError("chunk_paths", "must be at least 1", chunk_paths)
     pieces: list[dict[str, FloatArray]] = []
     for lo in range(0, scenarios.n_paths, chunk_paths):
         hi = min(lo + chunk_paths, scenarios.n_paths)
-        paths = _scenario_paths(inputs, scenarios, lo, hi)
+        paths, held = _scenario_paths(inputs, scenarios, lo, hi)
         lines = _run_kernel(inputs, paths, _path_shares(inputs, scenarios, lo, hi))
         shifts = None if scenarios.rate_shift is None else scenarios.rate_shift[lo:hi]
-        lines |= valuation.lines(inputs, paths.price, paths.gpus_in_service,
+        lines |= valuation.lines(paths.price, held * held_mask[:, None, :], held,
                                  _discount_factors(inputs, shifts))  # fmt: skip
         pieces.append(lines)
     merged = {k: np.concatenate([p[k] for p in pieces], axis=0) for k in pieces[0]}
@@ -297,6 +348,7 @@ def project(
         deterministic=False,
         seed=scenarios.seed,
         scenario_hash=scenarios.content_hash(),
+        parameters=dict(scenarios.parameters),
     )
 
 
@@ -327,6 +379,12 @@ def project_fleet(
     >>> proj.lines["noi"].shape, proj.currency.value
     ((1, 24), 'USD')
     """
+    if inputs is not None:
+        asked = (fleet.id, market.as_of, period_grid(market.as_of, horizon, frequency))
+        if asked != (inputs.fleet.id, inputs.grid.as_of, inputs.grid):
+            raise ValidationError(
+                "inputs", "describe another fleet, date or horizon than the arguments given"
+            )
     built = inputs or ProjectionInputs.build(
         fleet, contracts, market, horizon, frequency, counterparties=counterparties
     )

@@ -7,10 +7,12 @@ grid, one model per risk driver and the assumptions; stresses
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+import numpy as np
 from pydantic import Field
 
 from computefin.domain import (
@@ -21,6 +23,7 @@ from computefin.domain import (
     Frequency,
     MarketSnapshot,
     RateIndex,
+    active_catalog,
 )
 from computefin.domain._base import DomainModel
 from computefin.domain._types import Share
@@ -98,10 +101,10 @@ class ProjectionInputs:
     """A fleet, its contracts and every model and assumption its projection uses.
 
     Build with :meth:`build`, which fills documented defaults from the market snapshot.
-    ``forced_default_years`` fixes a counterparty's default time (a stress);
-    ``successor_shift_months`` moves successor launches earlier for the end-of-life
-    resale step (the price models carry their own launch dates); ``rate_shift`` is a
-    parallel shift (decimal) of the discount curve.
+    ``forced_default_years`` fixes a counterparty's default time (a stress); ``rate_shift``
+    is a parallel shift (decimal) of the discount curve. Successor launches come from the
+    price models (their ``successor_launch`` override, else the catalog), for the rental
+    price step and the end-of-life resale step alike.
     """
 
     fleet: Fleet
@@ -119,7 +122,6 @@ class ProjectionInputs:
     assumptions: ProjectionAssumptions
     discount_curve: Curve
     forced_default_years: Mapping[str, float] = field(default_factory=dict)
-    successor_shift_months: int = 0
     rate_shift: float = 0.0
 
     def __post_init__(self) -> None:
@@ -148,6 +150,45 @@ class ProjectionInputs:
     def currency(self) -> Currency:
         """The projection's currency: the fleet's."""
         return self.fleet.currency
+
+    def years_to(self, day: dt.date | np.datetime64) -> float:
+        """Years (ACT/365F) from the as-of date to ``day``."""
+        days = np.asarray(day, dtype="datetime64[D]") - np.datetime64(self.grid.as_of, "D")
+        return float(days.astype(np.float64)) / 365.0
+
+    def group_keys(self) -> tuple[str, ...]:
+        """Stable key of each server group's random streams and scenario arrays:
+        ``<fleet>/<resource_id>``, or ``<fleet>/<index>`` for groups without one."""
+        return tuple(
+            f"{self.fleet.id}/{g.resource_id or i}" for i, g in enumerate(self.fleet.server_groups)
+        )
+
+    def successor_launch(self, accelerator_id: str) -> dt.date | None:
+        """Launch date of the accelerator's successor: the price model's override, else the
+        catalog's (None when the catalog names no successor)."""
+        override = self.price_models[accelerator_id].successor_launch
+        if override is not None:
+            return override
+        catalog = active_catalog()
+        successor = catalog[accelerator_id].successor
+        return None if successor is None else catalog[successor].launch_date
+
+    def retirement_dates(self) -> tuple[dt.date | None, ...]:
+        """When each server group stops earning and is sold (None: never, within reach).
+
+        The end of economic life, but not while a contract on the fleet still runs (the
+        lessor delivers what it sold), and not before the as-of date (a group already past
+        its life is sold at once).
+        """
+        if not self.assumptions.retire_at_end_of_economic_life:
+            return tuple(None for _ in self.fleet.server_groups)
+        ends = self.residual.end_of_life_date([g.acquired for g in self.fleet.server_groups])
+        last_contract = max((c.end for c in self.contracts), default=self.grid.as_of)
+        out = []
+        for end in ends:
+            day = dt.date.fromisoformat(str(end))
+            out.append(max(day, last_contract, self.grid.as_of))
+        return tuple(out)
 
     def with_changes(self, **changes: object) -> ProjectionInputs:
         """A copy with some fields replaced (validated again)."""

@@ -26,6 +26,7 @@ __all__ = ["VALUE_LINES", "FleetProjection"]
 VALUE_LINES = (
     "discount_factor",
     "retirement_proceeds",
+    "disposal_gain_loss",
     "economic_value",
     "book_value",
     "book_minus_economic",

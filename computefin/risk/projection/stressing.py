@@ -44,13 +44,24 @@ def _largest_counterparty(inputs: ProjectionInputs) -> str:
 
 
 def _earlier_successor(model: GpuPriceModel, months: int) -> GpuPriceModel:
-    catalog = active_catalog()
-    successor = catalog[model.accelerator_id].successor
-    if successor is None or months == 0:
+    """The model with its successor's launch moved ``months`` earlier.
+
+    Only a successor not yet launched on the as-of date moves (a launched one is already
+    in today's price); it never moves to or before the as-of date. The launch is taken
+    from the model's override, else the catalog; the projection's end-of-life resale step
+    reads the same date (``ProjectionInputs.successor_launch``).
+    """
+    if months == 0:
         return model
-    launch = model.successor_launch or catalog[successor].launch_date
+    launch = model.successor_launch
+    if launch is None:
+        catalog = active_catalog()
+        successor = catalog[model.accelerator_id].successor
+        if successor is None:
+            return model
+        launch = catalog[successor].launch_date
     if launch <= model.as_of:
-        return model  # already launched: the step is in today's level
+        return model
     moved = max(add_months(launch, -months), model.as_of + dt.timedelta(days=1))
     return model.model_copy(update={"successor_launch": moved})
 
@@ -73,9 +84,6 @@ def apply_stress(stress: StressScenario, inputs: ProjectionInputs) -> Projection
             )
             models[accelerator] = _earlier_successor(shocked, stress.successor_months_earlier)
         changes["price_models"] = models
-        changes["successor_shift_months"] = (
-            inputs.successor_shift_months + stress.successor_months_earlier
-        )
     if stress.utilization_level is not None:
         level = min(max(stress.utilization_level, _UTILIZATION_EDGE), 1.0 - _UTILIZATION_EDGE)
         changes["utilization"] = inputs.utilization.model_copy(
@@ -95,9 +103,10 @@ def apply_stress(stress: StressScenario, inputs: ProjectionInputs) -> Projection
             raise ValidationError(
                 "default_counterparty", f"is not a lessee of fleet {inputs.fleet.id!r}", party
             )
+        when = add_months(inputs.grid.as_of, stress.default_after_months)
         changes["forced_default_years"] = {
             **inputs.forced_default_years,
-            party: stress.default_after_months / 12.0,
+            party: inputs.years_to(when),
         }
     if stress.rate_shift_bp:
         changes["rate_shift"] = inputs.rate_shift + stress.rate_shift_bp / 10_000.0
