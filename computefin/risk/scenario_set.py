@@ -93,6 +93,8 @@ class ScenarioSet:
     failures: Mapping[str, FailureArrays] = field(default_factory=dict)
     rate_shift: FloatArray | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    created_by: str = __version__
+    """computefin version that drew the paths (kept through save and load)."""
 
     @classmethod
     def create(
@@ -109,6 +111,7 @@ class ScenarioSet:
         failures: Mapping[str, Mapping[str, npt.ArrayLike]] | None = None,
         rate_shift: npt.ArrayLike | None = None,
         parameters: Mapping[str, Any] | None = None,
+        created_by: str = __version__,
     ) -> ScenarioSet:
         """Validate shapes and values, copy the arrays read-only, and build the set."""
         if n_paths <= 0:
@@ -168,6 +171,7 @@ class ScenarioSet:
             failures=MappingProxyType(checked_failures),
             rate_shift=shift,
             parameters=MappingProxyType(params),
+            created_by=created_by,
         )
 
     def paths(self, lo: int, hi: int) -> ScenarioSet:
@@ -198,6 +202,7 @@ class ScenarioSet:
             },
             rate_shift=None if self.rate_shift is None else self.rate_shift[lo:hi],
             parameters=dict(self.parameters),
+            created_by=self.created_by,
         )
 
     @property
@@ -219,7 +224,7 @@ class ScenarioSet:
     def _header(self) -> dict[str, Any]:
         return {
             "format": _FORMAT,
-            "computefin_version": __version__,
+            "computefin_version": self.created_by,
             "as_of": self.grid.as_of.isoformat(),
             "frequency": self.grid.frequency.value,
             "start_dates": [str(d) for d in self.grid.start_dates],
@@ -308,4 +313,5 @@ class ScenarioSet:
             failures=failures,
             rate_shift=arrays.get("rate_shift"),
             parameters=header["parameters"],
+            created_by=str(header["computefin_version"]),
         )
