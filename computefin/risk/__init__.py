@@ -6,13 +6,24 @@
   (:mod:`computefin.risk.scenarios`): GPU rental price, spot utilization, counterparty
   defaults, failures, rate shifts; and the :class:`ScenarioSet` that holds their paths;
 - fleet projections and stresses (:mod:`computefin.risk.projection`,
-  :mod:`computefin.risk.stress`).
+  :mod:`computefin.risk.stress`);
+- regulatory capital (:mod:`computefin.risk.capital`): IRB corporate, F-IRB secured LGD,
+  slotting, standardised specialised lending.
 
 >>> from computefin.risk import period_grid, ResidualValueModel
 >>> ResidualValueModel().economic_life_years
 5.0
 """
 
+from computefin.risk.capital import (
+    IrbResult,
+    SlottingCategory,
+    SlottingResult,
+    firb_secured_lgd,
+    irb_corporate,
+    slotting,
+    standardised_specialised_lending,
+)
 from computefin.risk.depreciation import (
     DepreciationMethod,
     DepreciationPolicy,
@@ -61,6 +72,7 @@ __all__ = [
     "FailureModel",
     "FleetProjection",
     "GpuPriceModel",
+    "IrbResult",
     "PeriodGrid",
     "ProjectionAssumptions",
     "ProjectionInputs",
@@ -68,14 +80,18 @@ __all__ = [
     "ResidualCurveFit",
     "ResidualValueModel",
     "ScenarioSet",
+    "SlottingCategory",
+    "SlottingResult",
     "StressScenario",
     "UtilizationModel",
     "apply_stress",
     "book_economic_gap",
     "depreciation_schedule",
     "economic_value_per_gpu",
+    "firb_secured_lgd",
     "fit_residual_curve",
     "group_depreciation_schedule",
+    "irb_corporate",
     "load_stresses",
     "period_grid",
     "project",
@@ -83,5 +99,7 @@ __all__ = [
     "read_occupancy_csv",
     "run_stress_grid",
     "simulate_scenarios",
+    "slotting",
+    "standardised_specialised_lending",
     "stress_library",
 ]
