@@ -7,6 +7,8 @@
   defaults, failures, rate shifts; and the :class:`ScenarioSet` that holds their paths;
 - fleet projections and stresses (:mod:`computefin.risk.projection`,
   :mod:`computefin.risk.stress`);
+- credit (:mod:`computefin.risk.credit`, :mod:`computefin.risk.credit_ecl`): PD term
+  structures, LGD from stressed collateral, EL, IFRS 9 / CAS 22 ECL and staging;
 - regulatory capital (:mod:`computefin.risk.capital`): IRB corporate, F-IRB secured LGD,
   slotting, standardised specialised lending.
 
@@ -24,6 +26,15 @@ from computefin.risk.capital import (
     slotting,
     standardised_specialised_lending,
 )
+from computefin.risk.credit import (
+    LIQUIDATION_HAIRCUTS,
+    PdCurve,
+    collateral_lgd,
+    downturn_lgd,
+    expected_loss,
+    lifetime_expected_loss,
+)
+from computefin.risk.credit_ecl import EclResult, expected_credit_loss, stage_from
 from computefin.risk.depreciation import (
     DepreciationMethod,
     DepreciationPolicy,
@@ -62,17 +73,20 @@ from computefin.risk.scenarios import (
 from computefin.risk.stress import StressScenario, load_stresses, stress_library
 
 __all__ = [
+    "LIQUIDATION_HAIRCUTS",
     "MAX_HORIZON_MONTHS",
     "DefaultModel",
     "DepreciationMethod",
     "DepreciationPolicy",
     "DepreciationSchedule",
+    "EclResult",
     "EconomicValue",
     "FailureArrays",
     "FailureModel",
     "FleetProjection",
     "GpuPriceModel",
     "IrbResult",
+    "PdCurve",
     "PeriodGrid",
     "ProjectionAssumptions",
     "ProjectionInputs",
@@ -86,12 +100,17 @@ __all__ = [
     "UtilizationModel",
     "apply_stress",
     "book_economic_gap",
+    "collateral_lgd",
     "depreciation_schedule",
+    "downturn_lgd",
     "economic_value_per_gpu",
+    "expected_credit_loss",
+    "expected_loss",
     "firb_secured_lgd",
     "fit_residual_curve",
     "group_depreciation_schedule",
     "irb_corporate",
+    "lifetime_expected_loss",
     "load_stresses",
     "period_grid",
     "project",
@@ -100,6 +119,7 @@ __all__ = [
     "run_stress_grid",
     "simulate_scenarios",
     "slotting",
+    "stage_from",
     "standardised_specialised_lending",
     "stress_library",
 ]
