@@ -45,6 +45,7 @@ __all__ = [
     "PdCurve",
     "collateral_lgd",
     "downturn_lgd",
+    "expected_credit_loss",
     "expected_loss",
     "lifetime_expected_loss",
 ]
@@ -706,3 +707,8 @@ def lifetime_expected_loss(
     shape = _broadcast(arrays)
     product = mpd * arrays["lgd"] * arrays["ead"] * arrays["discount_factors"]
     return np.asarray(np.broadcast_to(product, shape).sum(axis=-1), dtype=np.float64)
+
+
+# The ECL engine lives in credit_ecl (it builds on the curves above); it is re-exported here
+# so that ``computefin.risk.credit.expected_credit_loss`` is the documented entry point.
+from computefin.risk.credit_ecl import expected_credit_loss  # noqa: E402
