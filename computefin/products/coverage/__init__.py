@@ -1,0 +1,15 @@
+"""Collateral coverage of a GPU-backed loan: LTV, DSCR, borrowing base, covenants, cash sweep.
+
+>>> from computefin.products.coverage import CoverageTerms
+>>> CoverageTerms(max_ltv=0.7, min_dscr=1.35).cash_sweep_share
+0.0
+"""
+
+from computefin.products.coverage._coverage import (
+    CoverageResult,
+    CoverageTerms,
+    DebtSchedule,
+    collateral_coverage,
+)
+
+__all__ = ["CoverageResult", "CoverageTerms", "DebtSchedule", "collateral_coverage"]

@@ -1,0 +1,248 @@
+"""Collateral coverage: the loan's debt service against its fleets' projected cash and value.
+
+For each loan period ``t`` (paying at ``pay_dates[t]``) and path ``p``:
+
+- ``cfads`` = the collateral fleets' NOI over the projection periods ending in
+  ``(pay_dates[t-1], pay_dates[t]]``, converted to the loan currency;
+- ``debt_service`` = interest + scheduled principal on the (possibly swept) balance;
+- ``dscr`` = cfads / debt_service (``inf`` when nothing is due);
+- ``collateral_value`` = the fleets' economic value at the last projection period end on
+  or before the pay date; ``ltv`` = closing balance / collateral value;
+- ``borrowing_base`` = advance rate on GPU value x collateral value + advance rate on
+  contracts x PV (at the pay date) of the contracted revenue still to come;
+  ``shortfall`` = max(closing balance - borrowing base, 0);
+- a covenant breach is ``dscr < min_dscr`` or ``ltv > max_ltv``; when one occurs, the
+  cash sweep takes ``cash_sweep_share`` of the cash left after debt service and prepays
+  principal, which lowers the balance and every later interest payment.
+
+The loop runs over loan periods; each step is an array operation over paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from computefin._typing import BoolArray, DateArray, FloatArray
+from computefin.domain._base import DomainModel
+from computefin.domain._types import Share
+from computefin.domain.market import MarketSnapshot
+from computefin.errors import ValidationError
+from computefin.risk.projection import FleetProjection
+
+__all__ = ["CoverageResult", "CoverageTerms", "DebtSchedule", "collateral_coverage"]
+
+
+class CoverageTerms(DomainModel):
+    """Covenants and advance rates the coverage test applies.
+
+    >>> CoverageTerms(max_ltv=0.7, min_dscr=1.35, cash_sweep_share=0.5).max_ltv
+    0.7
+    """
+
+    max_ltv: float = Field(gt=0.0, le=5.0, description="Largest loan-to-value allowed.")
+    min_dscr: float = Field(ge=0.0, le=20.0, description="Smallest DSCR allowed.")
+    cash_sweep_share: Share = Field(
+        default=0.0, description="Share of cash after debt service swept to prepay on breach."
+    )
+    advance_rate_gpu_value: Share = Field(
+        default=0.5, description="Advance rate on the GPUs' economic value."
+    )
+    advance_rate_contracts: Share = Field(
+        default=0.8,
+        description="Advance rate on the PV of assigned contract revenue still to come "
+        "(the loan weights its quality table by contract value into one rate).",
+    )
+
+
+@dataclass(frozen=True)
+class DebtSchedule:
+    """One loan's contractual schedule in its currency: arrays ``(T,)``.
+
+    ``pay_dates`` period ends; ``opening_balance`` drawn balance at each period start;
+    ``scheduled_principal``; ``rate`` all-in annual rate; ``year_fractions`` accrual.
+    """
+
+    pay_dates: DateArray
+    opening_balance: FloatArray
+    scheduled_principal: FloatArray
+    rate: FloatArray
+    year_fractions: FloatArray
+
+    def __post_init__(self) -> None:
+        n = self.pay_dates.size
+        for name in ("opening_balance", "scheduled_principal", "rate", "year_fractions"):
+            values = getattr(self, name)
+            if values.shape != (n,):
+                raise ValidationError(f"debt.{name}", f"must have shape ({n},)", values.shape)
+            if not np.isfinite(values).all():
+                raise ValidationError(f"debt.{name}", "must be finite")
+        if n == 0 or (np.diff(self.pay_dates.astype(np.int64)) <= 0).any():
+            raise ValidationError("debt.pay_dates", "must be non-empty and increasing")
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """Coverage per path and loan period, arrays ``(P, T)``; see the module docstring."""
+
+    pay_dates: DateArray
+    cfads: FloatArray
+    interest: FloatArray
+    principal: FloatArray
+    swept: FloatArray
+    closing_balance: FloatArray
+    dscr: FloatArray
+    collateral_value: FloatArray
+    ltv: FloatArray
+    borrowing_base: FloatArray
+    shortfall: FloatArray
+    breach: BoolArray
+
+    @property
+    def breach_probability(self) -> float:
+        """Share of paths with at least one covenant breach."""
+        return float(self.breach.any(axis=1).mean())
+
+    @property
+    def worst_dscr(self) -> FloatArray:
+        """Lowest DSCR of each path ``(P,)``."""
+        out: FloatArray = self.dscr.min(axis=1)
+        return out
+
+    def first_breach(self) -> pd.Series:
+        """Distribution of the first breach date: share of paths whose first breach falls
+        on each pay date (paths without a breach are left out)."""
+        any_breach = self.breach.any(axis=1)
+        first = np.argmax(self.breach, axis=1)[any_breach]
+        counts = np.bincount(first, minlength=self.pay_dates.size) / self.breach.shape[0]
+        return pd.Series(counts, index=pd.Index(self.pay_dates, name="pay_date"),
+                         name="first_breach_share")  # fmt: skip
+
+    def to_frame(self) -> pd.DataFrame:
+        """Mean over paths per pay date of every line, plus the breach share."""
+        data = {
+            name: getattr(self, name).mean(axis=0)
+            for name in (
+                "cfads",
+                "interest",
+                "principal",
+                "swept",
+                "closing_balance",
+                "dscr",
+                "collateral_value",
+                "ltv",
+                "borrowing_base",
+                "shortfall",
+            )
+        }
+        data["breach_share"] = self.breach.mean(axis=0)
+        return pd.DataFrame(data, index=pd.Index(self.pay_dates, name="pay_date"))
+
+
+def _aggregate(
+    projection: FleetProjection, pay_dates: DateArray, fx: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """NOI summed into loan periods, economic value and remaining contract PV at pay dates."""
+    ends = projection.grid.end_dates
+    if pay_dates[-1] > ends[-1]:
+        raise ValidationError(
+            "projections",
+            f"fleet {projection.fleet_id!r} is projected to {ends[-1]}, short of the last "
+            f"payment on {pay_dates[-1]}",
+        )
+    slot = np.searchsorted(pay_dates, ends, side="left")  # loan period of each projection period
+    noi = projection.line("noi")
+    n_paths, n_loan = noi.shape[0], pay_dates.size
+    cfads = np.zeros((n_paths, n_loan))
+    inside = slot < n_loan
+    np.add.at(cfads.T, slot[inside], noi[:, inside].T)
+    last = np.searchsorted(ends, pay_dates, side="right") - 1  # last period end <= pay date
+    value = np.where(last >= 0, projection.line("economic_value")[:, np.maximum(last, 0)], 0.0)
+    contracted = projection.line("contracted_revenue") * projection.line("discount_factor")
+    tail = np.cumsum(contracted[:, ::-1], axis=1)[:, ::-1]  # PV from each period on
+    after = np.concatenate([tail[:, 1:], np.zeros((n_paths, 1))], axis=1)
+    df_at = np.where(last >= 0, projection.line("discount_factor")[:, np.maximum(last, 0)], 1.0)
+    remaining = np.where(last >= 0, after[:, np.maximum(last, 0)], tail[:, :1]) / df_at
+    return cfads * fx, value * fx, remaining * fx
+
+
+def collateral_coverage(
+    debt: DebtSchedule,
+    projections: Sequence[FleetProjection],
+    terms: CoverageTerms,
+    market: MarketSnapshot,
+    currency: str,
+) -> CoverageResult:
+    """LTV, DSCR, borrowing base and covenant breaches of one loan over its fleets' paths.
+
+    All ``projections`` must have the same number of paths (one for the expected case).
+    """
+    if not projections:
+        raise ValidationError("projections", "needs at least one fleet projection")
+    n_paths = {p.n_paths for p in projections}
+    if len(n_paths) != 1:
+        raise ValidationError("projections", "must all have the same number of paths")
+    pay = debt.pay_dates.astype("datetime64[D]")
+    parts = [_aggregate(p, pay, market.fx(p.currency.value, currency)) for p in projections]
+    cfads = sum(p[0] for p in parts)
+    value = sum(p[1] for p in parts)
+    contracts = sum(p[2] for p in parts)
+    assert isinstance(cfads, np.ndarray)
+    assert isinstance(value, np.ndarray)
+    assert isinstance(contracts, np.ndarray)
+    n, t_count = cfads.shape
+    balance = np.full(n, debt.opening_balance[0])
+    lines = {k: np.zeros((n, t_count)) for k in ("interest", "principal", "swept", "closing",
+                                                  "dscr", "ltv", "base", "shortfall")}  # fmt: skip
+    breach = np.zeros((n, t_count), dtype=bool)
+    # Draws between periods: contractual opening balance less what the schedule left.
+    draws = np.concatenate(
+        [
+            [0.0],
+            debt.opening_balance[1:] - (debt.opening_balance[:-1] - debt.scheduled_principal[:-1]),
+        ]
+    ).clip(min=0.0)
+    for t in range(t_count):
+        balance = balance + draws[t]
+        interest = balance * debt.rate[t] * debt.year_fractions[t]
+        principal = np.minimum(debt.scheduled_principal[t], balance)
+        service = interest + principal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dscr = np.where(service > 0, cfads[:, t] / service, np.inf)
+        closing = balance - principal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ltv = np.where(
+                value[:, t] > 0, closing / value[:, t], np.where(closing > 0, np.inf, 0.0)
+            )
+        hit = (dscr < terms.min_dscr) | (ltv > terms.max_ltv)
+        excess = np.maximum(cfads[:, t] - service, 0.0)
+        swept = np.where(hit, np.minimum(terms.cash_sweep_share * excess, closing), 0.0)
+        closing = closing - swept
+        base = (
+            terms.advance_rate_gpu_value * value[:, t]
+            + terms.advance_rate_contracts * contracts[:, t]
+        )
+        for key, values in (("interest", interest), ("principal", principal), ("swept", swept),
+                            ("closing", closing), ("dscr", dscr), ("ltv", ltv), ("base", base),
+                            ("shortfall", np.maximum(closing - base, 0.0))):  # fmt: skip
+            lines[key][:, t] = values
+        breach[:, t] = hit
+        balance = closing
+    return CoverageResult(
+        pay_dates=pay,
+        cfads=cfads,
+        interest=lines["interest"],
+        principal=lines["principal"],
+        swept=lines["swept"],
+        closing_balance=lines["closing"],
+        dscr=lines["dscr"],
+        collateral_value=value,
+        ltv=lines["ltv"],
+        borrowing_base=lines["base"],
+        shortfall=lines["shortfall"],
+        breach=breach,
+    )
