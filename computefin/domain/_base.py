@@ -30,9 +30,25 @@ __all__ = [
 _PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
+def _model_names() -> set[str]:
+    """Names of every DomainModel subclass: pydantic puts them into the location of errors
+    raised inside a nested model (because DomainModel defines ``__init__``)."""
+    names: set[str] = set()
+    todo: list[type[BaseModel]] = [DomainModel]
+    while todo:
+        children: list[type[BaseModel]] = todo.pop().__subclasses__()
+        for child in children:
+            names.add(child.__name__)
+            todo.append(child)
+    return names
+
+
 def _location(model: str, loc: tuple[int | str, ...]) -> str:
     out = model
+    skip = _model_names()
     for part in loc:
+        if isinstance(part, str) and part in skip:
+            continue  # a nested model's class name, not a field
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
 
@@ -57,9 +73,10 @@ def convert_pydantic_error(exc: pydantic.ValidationError, model: str) -> Validat
             # A validator of ours raised with its own field names: keep them, under this loc.
             for problem in inner.problems:
                 here = _location(model, loc)
-                field = (
-                    problem.field if problem.field.startswith(here) else f"{here}.{problem.field}"
-                )
+                head, _, rest = problem.field.partition(".")
+                # A nested model reports "Site.pue": keep the field path under this location.
+                inner_field = rest if rest and head in _model_names() else problem.field
+                field = inner_field if inner_field.startswith(here) else f"{here}.{inner_field}"
                 problems.append(FieldProblem(field, problem.reason, problem.value))
             continue
         message = str(err.get("msg", "invalid"))

@@ -363,3 +363,11 @@ def test_model_copy_with_update_is_validated(contract_data: dict[str, Any]) -> N
 def test_rate_bounds_are_published_in_the_json_schema() -> None:
     prop = RateQuote.model_json_schema()["properties"]["rate"]
     assert (prop["exclusiveMinimum"], prop["maximum"]) == (-1.0, 1.0)
+
+
+def test_nested_errors_name_the_field_path_without_class_names() -> None:
+    data = json.loads(demo_portfolio().model_dump_json())
+    data["fleets"][0]["site"]["pue"] = 0.5
+    with pytest.raises(ValidationError) as info:
+        Portfolio.model_validate(data)
+    assert info.value.fields == ("Portfolio.fleets[0].site.pue",)
