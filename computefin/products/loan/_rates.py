@@ -1,0 +1,250 @@
+"""The rate of every loan period: fixed, a past fixing, or a fixing projected from a curve.
+
+A floating period fixes ``fixing_lag_days`` business days (loan calendar) before its
+accrual start. A fixing date on or before the snapshot's ``as_of`` takes the latest
+published fixing on or before it (``MarketSnapshot.fixing`` semantics), which must be at
+most :data:`MAX_FIXING_AGE_DAYS` old; a later fixing date is projected:
+
+* SHIBOR3M, SOFR: the simple forward of the index's curve (``build_curves``) over the
+  period's accrual dates in the loan's day count, ``(D(start) / D(end) - 1) / yf``.
+* LPR1Y, LPR5Y (no curve exists): the latest LPR fixing plus the change, from ``as_of`` to
+  the fixing date, of the FR007 curve's (else SHIBOR3M's) simple ACT/365F forward over the
+  LPR's own tenor (365 / 1,826 days): the LPR-to-repo spread is held constant.
+
+Floor and cap then bound the all-in rate (default) or the index before the margin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from computefin.domain.conventions import BusinessDayConvention, DayCount
+from computefin.domain.market import MarketSnapshot, RateIndex
+from computefin.errors import MarketDataError
+from computefin.pricing import Curve, MarketCalendar, build_curves
+from computefin.products.loan._columns import DAY_COUNTS, FloatArray, IntArray, LoanColumns
+from computefin.products.loan._grid import PeriodGrid, loan_calendar
+
+__all__ = [
+    "FIXED",
+    "HISTORICAL",
+    "LPR_REFERENCE_INDICES",
+    "LPR_WINDOW_DAYS",
+    "MAX_FIXING_AGE_DAYS",
+    "PROJECTED",
+    "PeriodRates",
+    "period_rates",
+]
+
+FIXED: Final[int] = 0
+HISTORICAL: Final[int] = 1
+PROJECTED: Final[int] = 2
+
+MAX_FIXING_AGE_DAYS: Final[dict[RateIndex, int]] = {
+    RateIndex.SHIBOR3M: 10,
+    RateIndex.SOFR: 10,
+    RateIndex.LPR1Y: 40,
+    RateIndex.LPR5Y: 40,
+}
+"""Oldest fixing (calendar days before the fixing date) accepted: daily indices allow a
+long holiday, LPR (published monthly on the 20th) a month and a little."""
+
+LPR_WINDOW_DAYS: Final[dict[RateIndex, int]] = {RateIndex.LPR1Y: 365, RateIndex.LPR5Y: 1826}
+"""Length of the reference forward whose change moves a projected LPR."""
+
+LPR_REFERENCE_INDICES: Final[tuple[RateIndex, ...]] = (RateIndex.FR007, RateIndex.SHIBOR3M)
+"""Curves that drive projected LPR, first found wins (FR007 tracks the 7-day repo that
+anchors LPR since 2024)."""
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True, eq=False)
+class PeriodRates:
+    """Per period: all-in rate, index rate (0 if fixed), fixing date and its source."""
+
+    rate: FloatArray
+    index_rate: FloatArray
+    fixing_day: IntArray
+    source: IntArray
+
+
+def _iso(day: int) -> str:
+    return str(_EPOCH + np.timedelta64(int(day), "D"))
+
+
+def _fail(cols: LoanColumns, rows: Iterable[int], reason: str) -> MarketDataError:
+    ids = list(dict.fromkeys(cols.ids[r] for r in rows))
+    more = ""
+    if len(ids) > 1:
+        shown = ", ".join(ids[1:6]) + (" ..." if len(ids) > 6 else "")
+        more = f" (also loans {shown})"
+    return MarketDataError(f"CollateralLoan[{ids[0]}].index: {reason}{more}")
+
+
+def _fixing_days(
+    cols: LoanColumns,
+    grid: PeriodGrid,
+    rows: IntArray,
+    calendars: Mapping[str, MarketCalendar] | None,
+) -> IntArray:
+    """``fixing_lag`` business days before each accrual start, per (calendar, lag) group."""
+    out = grid.start[rows].copy()
+    keys = [(cols.calendar[r], int(cols.fixing_lag[r])) for r in rows.tolist()]
+    for name, lag in sorted(set(keys)):
+        if lag == 0:
+            continue
+        picked = np.asarray([k == (name, lag) for k in keys], dtype=bool)
+        unique, inverse = np.unique(out[picked], return_inverse=True)
+        cal = loan_calendar(name, calendars)
+        moved = unique.astype("datetime64[D]")
+        for _ in range(lag):
+            moved = cal.adjust_array(moved - 1, BusinessDayConvention.PRECEDING)
+        out[picked] = moved.astype(np.int64)[inverse.reshape(-1)].reshape(out[picked].shape)
+    return out
+
+
+def _history(market: MarketSnapshot, index: RateIndex) -> tuple[IntArray, FloatArray]:
+    found = sorted((f.date, f.rate) for f in market.fixings if f.index == index)
+    dates = np.asarray([d for d, _ in found], dtype="datetime64[D]").astype(np.int64)
+    return dates, np.asarray([r for _, r in found], dtype=np.float64)
+
+
+def _forward(curve: Curve, start: IntArray, end: IntArray, day_count: DayCount) -> FloatArray:
+    out = curve.forward_rate(
+        start.astype("datetime64[D]"), end.astype("datetime64[D]"), day_count=day_count
+    )
+    return np.asarray(out, dtype=np.float64).reshape(start.shape)
+
+
+def period_rates(
+    cols: LoanColumns,
+    grid: PeriodGrid,
+    market: MarketSnapshot | None,
+    curves: Mapping[RateIndex, Curve] | None = None,
+    calendars: Mapping[str, MarketCalendar] | None = None,
+) -> PeriodRates:
+    """All-in rate of every period (see the module docs for fixings and projections)."""
+    shape = grid.shape
+    rate = np.where(grid.alive, cols.fixed_rate[:, None], 0.0)
+    index_rate = np.zeros(shape, dtype=np.float64)
+    fixing_day = grid.start.copy()
+    source = np.zeros(shape, dtype=np.int64)
+    floating = np.flatnonzero(cols.is_floating)
+    if floating.size == 0:
+        return PeriodRates(rate, index_rate, fixing_day, source)
+    if market is None:
+        raise _fail(
+            cols, floating.tolist(), "a floating loan needs a market snapshot (fixings, curves)"
+        )
+    fixing_day[floating] = _fixing_days(cols, grid, floating, calendars)
+    as_of = int(np.datetime64(market.as_of, "D").astype(np.int64))
+    built: dict[RateIndex, Curve] | None = None if curves is None else dict(curves)
+
+    def curve_for(index: RateIndex) -> Curve | None:
+        nonlocal built
+        if built is None:
+            built = build_curves(market)
+        return built.get(index)
+
+    for code in np.unique(cols.index_code[floating]).tolist():
+        index = cols.index_of(code)
+        rows = floating[cols.index_code[floating] == code]
+        alive = grid.alive[rows]
+        fix = fixing_day[rows]
+        values = np.zeros(fix.shape, dtype=np.float64)
+        past = alive & (fix <= as_of)
+        future = alive & (fix > as_of)
+        hist_days, hist_rates = _history(market, index)
+        max_age = MAX_FIXING_AGE_DAYS[index]
+        if past.any():
+            pos = np.searchsorted(hist_days, fix[past], side="right") - 1
+            ok = pos >= 0
+            ok[ok] = fix[past][ok] - hist_days[pos[ok]] <= max_age
+            if not ok.all():
+                bad_row = np.nonzero(past)[0][~ok]
+                bad_day = int(fix[past][~ok][0])
+                raise _fail(
+                    cols,
+                    rows[bad_row].tolist(),
+                    f"no {index.value} fixing in the {max_age} days up to the fixing date "
+                    f"{_iso(bad_day)} in the snapshot of {market.as_of} (past fixings come "
+                    "from MarketSnapshot.fixings)",
+                )
+            values[past] = hist_rates[pos]
+        if future.any():
+            bad = rows[future.any(axis=1)].tolist()
+            if index in LPR_WINDOW_DAYS:
+                values[future] = _project_lpr(
+                    cols, bad, index, fix[future], as_of, hist_days, hist_rates, curve_for, market
+                )
+            else:
+                curve = curve_for(index)
+                if curve is None:
+                    raise _fail(
+                        cols,
+                        bad,
+                        f"no {index.value} curve to project fixings after {market.as_of} "
+                        f"(add {index.value} rate quotes to the snapshot, or pass curves=)",
+                    )
+                start, end = grid.start[rows], grid.end[rows]
+                codes = cols.day_count[rows]
+                for code in np.unique(codes).tolist():
+                    mask = future & (codes == code)[:, None]
+                    values[mask] = _forward(curve, start[mask], end[mask], DAY_COUNTS[code])
+        index_rate[rows] = values
+        source[rows] = np.where(past, HISTORICAL, np.where(future, PROJECTED, FIXED))
+    margin, floor, cap = cols.margin[:, None], cols.floor[:, None], cols.cap[:, None]
+    on_index = cols.floor_on_index[:, None]
+    all_in = np.where(
+        on_index, np.clip(index_rate, floor, cap) + margin, np.clip(index_rate + margin, floor, cap)
+    )
+    is_float = cols.is_floating[:, None] & grid.alive
+    rate = np.where(is_float, all_in, rate)
+    return PeriodRates(rate, np.where(is_float, index_rate, 0.0), fixing_day, source)
+
+
+def _project_lpr(
+    cols: LoanColumns,
+    rows: list[int],
+    index: RateIndex,
+    fix: IntArray,
+    as_of: int,
+    hist_days: IntArray,
+    hist_rates: FloatArray,
+    curve_for: Callable[[RateIndex], Curve | None],
+    market: MarketSnapshot,
+) -> FloatArray:
+    """Latest LPR + change of the reference forward (FR007, else SHIBOR3M) since ``as_of``."""
+    pos = int(np.searchsorted(hist_days, as_of, side="right")) - 1
+    max_age = MAX_FIXING_AGE_DAYS[index]
+    if pos < 0 or as_of - int(hist_days[pos]) > max_age:
+        raise _fail(
+            cols,
+            rows,
+            f"no {index.value} fixing in the {max_age} days up to {market.as_of} to project "
+            "future LPR from (LPR has no curve; add the latest LPR to MarketSnapshot.fixings)",
+        )
+    reference: Curve | None = None
+    for candidate in LPR_REFERENCE_INDICES:
+        reference = curve_for(candidate)
+        if reference is not None:
+            break
+    if reference is None:
+        names = " or ".join(i.value for i in LPR_REFERENCE_INDICES)
+        raise _fail(
+            cols,
+            rows,
+            f"projecting {index.value} after {market.as_of} needs a {names} curve "
+            "(add its rate quotes to the snapshot, or pass curves=)",
+        )
+    window = LPR_WINDOW_DAYS[index]
+    today = np.asarray([as_of], dtype=np.int64)
+    base = _forward(reference, today, today + window, DayCount.ACT_365F)[0]
+    moved = _forward(reference, fix, fix + window, DayCount.ACT_365F)
+    out: FloatArray = float(hist_rates[pos]) + (moved - base)
+    return out

@@ -1,0 +1,319 @@
+"""The loan cash-flow kernel: every loan of a book at once, periods on the last axis.
+
+Arrays are ``(n_loans, n_periods)``, padded with zeros past each loan's last period and
+marked by ``alive``. One Python loop runs over periods (each step an array operation
+over loans); none runs over loans. Per period ``t`` of a loan:
+
+* ``draw``: draws dated in the period (``accrual_start <= date < accrual_end``, the first
+  period also taking draws before its adjusted start). A draw is disbursed on its own
+  date and earns interest from it; a draw dated on a period's unadjusted start (the
+  loan's ``start``, the default draw) earns from the adjusted accrual start.
+* ``opening_balance``: drawn balance at the accrual start, before the period's draws;
+  ``closing_balance = opening_balance + draw - principal``.
+* ``interest = rate * (opening_balance * yf + sum(draw_k * yf(draw_date_k, accrual_end)))``.
+* ``principal``: by amortization, on ``B = opening_balance + draw`` with ``n`` periods
+  left (this one included) and period rate ``r = rate * yf``: level ``B * r / ((1 + r)^n
+  - 1)`` (an annuity recomputed each period, so a floating loan's payment moves with its
+  rate), straight ``B / n``, bullet 0, balloon level on ``B - s * drawn`` (``s`` the
+  balloon share, ``drawn`` the amount drawn to date), custom the scheduled amounts. The
+  last period repays whatever is left (a custom schedule's sub-cent rounding included).
+* ``commitment_fee = commitment_fee_rate * integral of the undrawn commitment`` over the
+  part of the period before ``availability_end`` (day-count year fractions);
+  ``undrawn_commitment`` is the amount at the accrual start, 0 once availability ended.
+* ``upfront_fee = upfront_fee_rate * principal`` in the first period (paid at start).
+* ``total_cashflow = interest + principal + commitment_fee + upfront_fee - draw``: to the
+  lender, receipts positive; receipts are paid on ``pay_date`` (the adjusted accrual end,
+  no payment lag), draws and the upfront fee on their own dates within the period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from computefin.domain.market import MarketSnapshot, RateIndex
+from computefin.errors import ValidationError
+from computefin.pricing import Curve, MarketCalendar
+from computefin.products.loan._columns import (
+    AMORTIZATION_CODES,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    LoanColumns,
+)
+from computefin.products.loan._fields import Amortization
+from computefin.products.loan._grid import PeriodGrid, build_grid, year_fractions
+from computefin.products.loan._rates import FIXED, HISTORICAL, PROJECTED, period_rates
+from computefin.products.loan.model import CENT
+
+__all__ = ["FIXING_SOURCES", "FRAME_COLUMNS", "LoanCashflows", "book_cashflows"]
+
+DateArray = npt.NDArray[np.datetime64]
+
+FRAME_COLUMNS: Final[tuple[str, ...]] = (
+    "period",
+    "accrual_start",
+    "accrual_end",
+    "pay_date",
+    "opening_balance",
+    "draw",
+    "rate",
+    "interest",
+    "principal",
+    "commitment_fee",
+    "upfront_fee",
+    "total_cashflow",
+    "closing_balance",
+    "year_fraction",
+    "undrawn_commitment",
+    "index_rate",
+    "fixing_date",
+    "fixing_source",
+)
+"""Columns of :meth:`LoanCashflows.loan_frame`, in order."""
+
+FIXING_SOURCES: Final[dict[int, str]] = {
+    FIXED: "fixed",
+    HISTORICAL: "historical",
+    PROJECTED: "projected",
+}
+"""Meaning of :attr:`LoanCashflows.fixing_source` codes."""
+
+_CODE = AMORTIZATION_CODES
+
+
+@dataclass(frozen=True, eq=False)
+class LoanCashflows:
+    """Cash flows of a loan book: ``(n_loans, n_periods)`` arrays plus the ``alive`` mask.
+
+    Dates are ``datetime64[D]``, money in each loan's ``currency`` (unrounded), rates and
+    year fractions decimals. ``fixing_source``: 0 fixed, 1 historical fixing, 2 projected.
+    Padded cells hold zeros (dates repeat the loan's last date).
+    """
+
+    loan_ids: tuple[str, ...]
+    currency: tuple[str, ...]
+    n_periods: IntArray
+    alive: BoolArray
+    accrual_start: DateArray
+    accrual_end: DateArray
+    pay_date: DateArray
+    fixing_date: DateArray
+    fixing_source: IntArray
+    year_fraction: FloatArray
+    opening_balance: FloatArray
+    draw: FloatArray
+    undrawn_commitment: FloatArray
+    index_rate: FloatArray
+    rate: FloatArray
+    interest: FloatArray
+    principal: FloatArray
+    commitment_fee: FloatArray
+    upfront_fee: FloatArray
+    total_cashflow: FloatArray
+    closing_balance: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.loan_ids)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_loans, n_periods)``."""
+        return (int(self.alive.shape[0]), int(self.alive.shape[1]))
+
+    def position(self, loan: int | str) -> int:
+        """Row of a loan given its id or its position."""
+        if isinstance(loan, str):
+            try:
+                return self.loan_ids.index(loan)
+            except ValueError:
+                raise KeyError(f"no loan {loan!r} in these cash flows") from None
+        if not -len(self) <= loan < len(self):
+            raise IndexError(f"loan position {loan} out of range for {len(self)} loans")
+        return loan % len(self)
+
+    def _columns(self, rows: Any, cols: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in FRAME_COLUMNS:
+            if name == "period":
+                continue
+            values = getattr(self, name)[rows, cols]
+            if name == "fixing_source":
+                values = np.asarray([FIXING_SOURCES[int(v)] for v in values.tolist()], object)
+            out[name] = values
+        return out
+
+    def loan_frame(self, loan: int | str) -> pd.DataFrame:
+        """One loan's periods as a DataFrame (columns :data:`FRAME_COLUMNS`).
+
+        ``period`` counts from 1; dates are ``datetime64``.
+        """
+        row = self.position(loan)
+        m = int(self.n_periods[row])
+        data: dict[str, Any] = {"period": np.arange(1, m + 1, dtype=np.int64)}
+        data.update(self._columns(row, slice(0, m)))
+        return pd.DataFrame(data, columns=list(FRAME_COLUMNS))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every loan's periods, stacked: ``loan_id``, ``currency``, then :data:`FRAME_COLUMNS`."""
+        rows, cols = np.nonzero(self.alive)
+        ids = np.asarray(self.loan_ids, dtype=object)
+        currency = np.asarray(self.currency, dtype=object)
+        data: dict[str, Any] = {
+            "loan_id": ids[rows] if ids.size else np.asarray([], object),
+            "currency": currency[rows] if currency.size else np.asarray([], object),
+            "period": cols.astype(np.int64) + 1,
+        }
+        data.update(self._columns(rows, cols))
+        return pd.DataFrame(data, columns=["loan_id", "currency", *FRAME_COLUMNS])
+
+
+def _level_factor(r: FloatArray, n: IntArray) -> FloatArray:
+    """``r / ((1 + r)^n - 1)``: share of the balance repaid by a level payment; ``1/n`` at 0."""
+    safe = np.maximum(r, -0.999999)
+    growth = np.expm1(n * np.log1p(safe))
+    small = np.abs(safe) < 1e-14
+    out: FloatArray = np.divide(
+        safe, growth, out=np.zeros_like(safe), where=~small & (growth != 0.0)
+    )
+    return np.where(small, 1.0 / n, out)
+
+
+def _draw_terms(cols: LoanColumns, grid: PeriodGrid) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per period: amount drawn, its interest accrual weight, its fee accrual weight."""
+    shape = grid.shape
+    draw = np.zeros(shape)
+    interest_weight = np.zeros(shape)
+    fee_weight = np.zeros(shape)
+    loans, day, amount = cols.draw_loan, cols.draw_day, cols.draw_amount
+    if loans.size == 0 or shape[1] == 0:
+        return draw, interest_weight, fee_weight
+    passed = (grid.end[loans] <= day[:, None]) & grid.alive[loans]
+    k = np.minimum(passed.sum(axis=1), grid.n_periods[loans] - 1)
+    start, end = grid.start[loans, k], grid.end[loans, k]
+    # A draw on a period's unadjusted start date (the loan's start, say) counts from the
+    # adjusted accrual start, whichever way the holiday moved it.
+    accrues_from = np.where(day == grid.unadjusted_start[loans, k], start, day)
+    available_end = np.clip(cols.availability_end[loans], start, end)
+    codes = cols.day_count[loans]
+    yf_interest = year_fractions(codes, np.clip(accrues_from, start, end), end)
+    yf_fee = year_fractions(codes, np.clip(accrues_from, start, available_end), available_end)
+    np.add.at(draw, (loans, k), amount)
+    np.add.at(interest_weight, (loans, k), amount * yf_interest)
+    np.add.at(fee_weight, (loans, k), amount * yf_fee)
+    return draw, interest_weight, fee_weight
+
+
+def _custom_terms(cols: LoanColumns, grid: PeriodGrid) -> FloatArray:
+    """Custom repayments by period: the first period whose end (adjusted or not) is on or
+    after the repayment date."""
+    out = np.zeros(grid.shape)
+    loans, day = cols.custom_loan, cols.custom_day
+    if loans.size == 0:
+        return out
+    ends = np.maximum(grid.end[loans], grid.unadjusted_end[loans])
+    k = np.minimum(
+        ((ends < day[:, None]) & grid.alive[loans]).sum(axis=1), grid.n_periods[loans] - 1
+    )
+    np.add.at(out, (loans, k), cols.custom_amount)
+    return out
+
+
+def book_cashflows(
+    cols: LoanColumns,
+    market: MarketSnapshot | None = None,
+    curves: Mapping[RateIndex, Curve] | None = None,
+    calendars: Mapping[str, MarketCalendar] | None = None,
+) -> LoanCashflows:
+    """Cash flows of every loan in ``cols`` (see the module docs for the formulas)."""
+    grid = build_grid(cols, calendars)
+    rates = period_rates(cols, grid, market, curves, calendars)
+    n, width = grid.shape
+    alive, yf, rate = grid.alive, grid.year_fraction, rates.rate
+    draw, interest_weight, fee_weight = _draw_terms(cols, grid)
+    custom = _custom_terms(cols, grid)
+    codes = np.broadcast_to(cols.day_count[:, None], grid.shape)
+    available_end = np.clip(cols.availability_end[:, None], grid.start, grid.end)
+    yf_available = year_fractions(codes, grid.start, available_end)
+    available = alive & (cols.availability_end[:, None] > grid.start)
+
+    opening = np.zeros(grid.shape)
+    undrawn = np.zeros(grid.shape)
+    interest = np.zeros(grid.shape)
+    principal = np.zeros(grid.shape)
+    fee = np.zeros(grid.shape)
+    closing = np.zeros(grid.shape)
+    kind = cols.amortization
+    is_bullet = kind == _CODE[Amortization.BULLET]
+    is_straight = kind == _CODE[Amortization.STRAIGHT]
+    is_level = kind == _CODE[Amortization.LEVEL]
+    is_balloon = kind == _CODE[Amortization.BALLOON]
+    balance = np.zeros(n)
+    drawn = np.zeros(n)
+    for t in range(width):
+        live = alive[:, t]
+        opening[:, t] = balance
+        undrawn[:, t] = np.where(available[:, t], cols.principal - drawn, 0.0)
+        drawn = drawn + draw[:, t]
+        owed = balance + draw[:, t]
+        left = np.maximum(grid.n_periods - t, 1)
+        factor = _level_factor(rate[:, t] * yf[:, t], left)
+        scheduled = np.select(
+            [is_bullet, is_straight, is_level, is_balloon],
+            [
+                np.zeros(n),
+                owed / left,
+                owed * factor,
+                (owed - cols.balloon_share * drawn) * factor,
+            ],
+            default=custom[:, t],
+        )
+        last = grid.n_periods - 1 == t
+        paid = np.where(live, np.where(last, owed, scheduled), 0.0)
+        if bool(np.any(paid > owed + CENT)):
+            bad = int(np.flatnonzero(paid > owed + CENT)[0])
+            raise ValidationError(
+                f"CollateralLoan[{cols.ids[bad]}].custom_principal_schedule",
+                f"repays {paid[bad]!r} in period {t + 1}, more than the {owed[bad]!r} drawn",
+            )
+        principal[:, t] = paid
+        interest[:, t] = rate[:, t] * (balance * yf[:, t] + interest_weight[:, t])
+        fee[:, t] = cols.commitment_fee_rate * (
+            undrawn[:, t] * yf_available[:, t] - fee_weight[:, t]
+        )
+        balance = owed - paid
+        closing[:, t] = balance
+    upfront = np.zeros(grid.shape)
+    if width:
+        upfront[:, 0] = np.where(alive[:, 0], cols.upfront_fee_rate * cols.principal, 0.0)
+    total = interest + principal + fee + upfront - draw
+    start = grid.start.astype("datetime64[D]")
+    end = grid.end.astype("datetime64[D]")
+    return LoanCashflows(
+        loan_ids=cols.ids,
+        currency=cols.currency,
+        n_periods=grid.n_periods,
+        alive=alive,
+        accrual_start=start,
+        accrual_end=end,
+        pay_date=end.copy(),
+        fixing_date=rates.fixing_day.astype("datetime64[D]"),
+        fixing_source=rates.source,
+        year_fraction=yf,
+        opening_balance=opening,
+        draw=draw,
+        undrawn_commitment=undrawn,
+        index_rate=rates.index_rate,
+        rate=np.where(alive, rate, 0.0),
+        interest=interest,
+        principal=principal,
+        commitment_fee=fee,
+        upfront_fee=upfront,
+        total_cashflow=total,
+        closing_balance=closing,
+    )
