@@ -2,8 +2,9 @@
 
 Calendars (:func:`calendar`), schedules (:func:`make_schedule`), day counts
 (:func:`year_fraction`), cash-flow analytics over whole books (:class:`CashflowMatrix`:
-PV, yield, z-spread, durations, convexity, DV01, CS01, WAL) and discount curves (:func:`flat_curve`, :func:`zero_curve`,
-:func:`bootstrap_curve`, :func:`build_curves`) return numpy arrays; QuantLib objects are
+PV, yield, z-spread, durations, convexity, DV01, CS01, WAL) and discount curves
+(:func:`flat_curve`, :func:`zero_curve`, :func:`bootstrap_curve`, :func:`build_curves`)
+return numpy arrays; QuantLib objects are
 built once per convention and the array code is tested against them.
 
 >>> from computefin.pricing import calendar
