@@ -6,59 +6,18 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from one_server_fleet import one_server_inputs
 
-from computefin.domain import (
-    Contract,
-    Counterparty,
-    Fleet,
-    GpuRentalQuote,
-    MarketSnapshot,
-    ServerGroup,
-    Site,
-)
 from computefin.errors import ValidationError
-from computefin.pricing import flat_curve
 from computefin.products.coverage import CoverageTerms, DebtSchedule, collateral_coverage
 from computefin.risk.projection import (
-    ProjectionAssumptions,
     ProjectionInputs,
     project,
     simulate_scenarios,
 )
-from computefin.risk.scenarios import FailureModel, GpuPriceModel, UtilizationModel
+from computefin.risk.scenarios import UtilizationModel
 
 AS_OF = dt.date(2026, 11, 27)
-
-
-def _inputs() -> ProjectionInputs:
-    """One 8 x H100 server, one 4-GPU contract to 2027-06-01, constant price 2.00 and
-    utilization 0.50, no failures (the fleet of tests/risk/test_projection.py)."""
-    site = Site(name="s", region="Texas", country="US", pue=1.3, electricity_price_per_kwh=0.07,
-                colocation_cost_per_kw_month=150.0, currency="USD")  # fmt: skip
-    group = ServerGroup(accelerator_id="nvidia-h100-sxm", servers=1, gpus_per_server=8,
-                        unit_cost=300_000.0, currency="USD", acquired=dt.date(2026, 1, 1),
-                        power_kw=10.2)  # fmt: skip
-    fleet = Fleet(id="one", owner_counterparty_id="owner", site=site, server_groups=[group])
-    lab = Counterparty(id="lab", name="Lab", rating="A", sector="ai_lab", country="US",
-                       pd_override=1e-12)  # fmt: skip
-    contract = Contract(id="c", counterparty_id="lab", fleet_id="one", gpus_committed=4,
-                        price_per_gpu_hour=2.50, currency="USD", start=dt.date(2026, 6, 1),
-                        end=dt.date(2027, 6, 1), take_or_pay_share=0.8)  # fmt: skip
-    market = MarketSnapshot(as_of=AS_OF, gpu_prices=[GpuRentalQuote(
-        accelerator_id="nvidia-h100-sxm", spot_per_gpu_hour=2.0, term_per_gpu_hour=2.2,
-        currency="USD")])  # fmt: skip
-    price = GpuPriceModel(accelerator_id="nvidia-h100-sxm", currency="USD", as_of=AS_OF,
-                          level=2.0, trend_decline_per_year=0.0, successor_step=0.0,
-                          kappa=0.0, sigma=0.0)  # fmt: skip
-    return ProjectionInputs.build(
-        fleet, [contract], market, 12, counterparties=[lab],
-        price_models={"nvidia-h100-sxm": price},
-        utilization=UtilizationModel(key="one", theta=0.5, u0=0.5, sigma=0.0),
-        failures=[FailureModel(interruption_rate_per_gpu_year=0.0,
-                               permanent_failure_rate_per_gpu_year=0.0)],
-        assumptions=ProjectionAssumptions(contract_usage=0.9),
-        discount_curve=flat_curve(AS_OF, 0.04, currency="USD"),
-    )  # fmt: skip
 
 
 def _monthly_debt(inputs: ProjectionInputs, balance: float, rate: float) -> DebtSchedule:
@@ -72,7 +31,7 @@ def _monthly_debt(inputs: ProjectionInputs, balance: float, rate: float) -> Debt
 
 
 def test_ltv_and_dscr_of_one_fleet_one_contract_by_hand() -> None:
-    inputs = _inputs()
+    inputs = one_server_inputs()
     debt = _monthly_debt(inputs, 120_000.0, 0.06)
     terms = CoverageTerms(max_ltv=0.7, min_dscr=1.35)
     result = collateral_coverage(debt, [project(inputs)], terms, inputs.market, "USD")
@@ -92,7 +51,7 @@ def test_ltv_and_dscr_of_one_fleet_one_contract_by_hand() -> None:
 
 
 def test_a_breach_sweeps_cash_and_cuts_later_interest() -> None:
-    inputs = _inputs()
+    inputs = one_server_inputs()
     debt = _monthly_debt(inputs, 24_000.0, 0.06)  # 2,000 a month against ~7,000 of NOI
     strict = CoverageTerms(max_ltv=0.01, min_dscr=1.0, cash_sweep_share=1.0)
     loose = CoverageTerms(max_ltv=5.0, min_dscr=0.0, cash_sweep_share=1.0)
@@ -109,7 +68,7 @@ def test_a_breach_sweeps_cash_and_cuts_later_interest() -> None:
 
 
 def test_paths_give_a_breach_probability_and_first_breach_dates() -> None:
-    inputs = _inputs().with_changes(
+    inputs = one_server_inputs().with_changes(
         utilization=UtilizationModel(key="one", theta=0.5, u0=0.5, sigma=1.5)
     )
     paths = project(inputs, simulate_scenarios(inputs, 400, seed=3))
@@ -125,7 +84,7 @@ def test_paths_give_a_breach_probability_and_first_breach_dates() -> None:
 
 
 def test_a_projection_short_of_maturity_is_refused() -> None:
-    inputs = _inputs()
+    inputs = one_server_inputs()
     grid = inputs.grid
     debt = DebtSchedule(pay_dates=grid.end_dates + np.timedelta64(400, "D"),
                         opening_balance=np.full(12, 1.0), scheduled_principal=np.zeros(12),

@@ -9,22 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from one_server_fleet import AS_OF, one_server_inputs
 
 from computefin.domain import (
-    Contract,
-    Counterparty,
-    Fleet,
-    GpuRentalQuote,
-    MarketSnapshot,
-    ServerGroup,
-    Site,
     demo_market,
     demo_portfolio,
 )
 from computefin.errors import ValidationError
-from computefin.pricing import flat_curve
 from computefin.risk.projection import (
-    ProjectionAssumptions,
     ProjectionInputs,
     project,
     project_fleet,
@@ -32,53 +24,10 @@ from computefin.risk.projection import (
 )
 from computefin.risk.scenario_set import ScenarioSet
 from computefin.risk.scenarios.failures import FailureModel
-from computefin.risk.scenarios.price import GpuPriceModel
-from computefin.risk.scenarios.utilization import UtilizationModel
-
-AS_OF = dt.date(2026, 11, 27)
-
-
-def _one_server_inputs(horizon: int = 12) -> ProjectionInputs:
-    """One 8 x H100 server in Texas, one 4-GPU contract ending 2027-06-01, no randomness
-    that matters: constant price 2.00, utilization 0.50, no failures, PD 1e-12."""
-    site = Site(name="s", region="Texas", country="US", pue=1.3, electricity_price_per_kwh=0.07,
-                colocation_cost_per_kw_month=150.0, currency="USD")  # fmt: skip
-    group = ServerGroup(accelerator_id="nvidia-h100-sxm", servers=1, gpus_per_server=8,
-                        unit_cost=300_000.0, currency="USD", acquired=dt.date(2026, 1, 1),
-                        power_kw=10.2)  # fmt: skip
-    fleet = Fleet(id="one", owner_counterparty_id="owner", site=site, server_groups=[group])
-    lab = Counterparty(id="lab", name="Lab", rating="A", sector="ai_lab", country="US",
-                       pd_override=1e-12)  # fmt: skip
-    contract = Contract(id="c", counterparty_id="lab", fleet_id="one", gpus_committed=4,
-                        price_per_gpu_hour=2.50, currency="USD", start=dt.date(2026, 6, 1),
-                        end=dt.date(2027, 6, 1), take_or_pay_share=0.8)  # fmt: skip
-    market = MarketSnapshot(
-        as_of=AS_OF,
-        gpu_prices=[
-            GpuRentalQuote(
-                accelerator_id="nvidia-h100-sxm",
-                spot_per_gpu_hour=2.0,
-                term_per_gpu_hour=2.2,
-                currency="USD",
-            )
-        ],
-    )
-    price = GpuPriceModel(accelerator_id="nvidia-h100-sxm", currency="USD", as_of=AS_OF,
-                          level=2.0, trend_decline_per_year=0.0, successor_step=0.0,
-                          kappa=0.0, sigma=0.0)  # fmt: skip
-    return ProjectionInputs.build(
-        fleet, [contract], market, horizon, counterparties=[lab],
-        price_models={"nvidia-h100-sxm": price},
-        utilization=UtilizationModel(key="one", theta=0.5, u0=0.5, sigma=0.0),
-        failures=[FailureModel(interruption_rate_per_gpu_year=0.0,
-                               permanent_failure_rate_per_gpu_year=0.0)],
-        assumptions=ProjectionAssumptions(contract_usage=0.9),
-        discount_curve=flat_curve(AS_OF, 0.04, currency="USD"),
-    )  # fmt: skip
 
 
 def test_one_server_fleet_equals_the_hand_calculation() -> None:
-    proj = project(_one_server_inputs())
+    proj = project(one_server_inputs())
     s = proj.summary()
     # Period 0: 2026-11-27 to 2026-12-27, 30 days = 720 hours; contract fully active.
     hours, months, years = 720.0, 30 / 365 * 12, 30 / 365
@@ -112,7 +61,7 @@ def test_one_server_fleet_equals_the_hand_calculation() -> None:
 
 
 def test_economic_value_is_resale_when_income_is_nil() -> None:
-    inputs = _one_server_inputs(horizon=60)
+    inputs = one_server_inputs(horizon=60)
     # Spot price far below opex per GPU-hour: net income floors at zero, leaving resale.
     cheap = inputs.price_models["nvidia-h100-sxm"].model_copy(update={"level": 0.01})
     proj = project(inputs.with_changes(price_models={"nvidia-h100-sxm": cheap}))
@@ -206,13 +155,13 @@ def test_bad_requests_are_refused() -> None:
     inputs = _linear_inputs()
     with pytest.raises(ValidationError, match="n_paths"):
         simulate_scenarios(inputs, 0, seed=1)
-    other = simulate_scenarios(_one_server_inputs(), 10, seed=1)
+    other = simulate_scenarios(one_server_inputs(), 10, seed=1)
     with pytest.raises(ValidationError, match="grid"):
         project(inputs, other)
 
 
 def test_sale_at_retirement_books_proceeds_and_the_disposal_result() -> None:
-    proj = project(_one_server_inputs(horizon=60))
+    proj = project(one_server_inputs(horizon=60))
     # Retirement: end of economic life 2030-12-31 (contract ended 2027-06-01); no failures.
     period = int(np.searchsorted(proj.grid.end_dates, np.datetime64("2030-12-31"), "left"))
     resale = 8 * 37_500.0 * 0.10 * (1 - 0.15)
@@ -230,7 +179,7 @@ def test_sale_at_retirement_books_proceeds_and_the_disposal_result() -> None:
 
 
 def test_path_value_follows_the_price_but_not_the_costs() -> None:
-    inputs = _one_server_inputs(horizon=24)
+    inputs = one_server_inputs(horizon=24)
     base = project(inputs)
     halved = project(
         inputs.with_changes(
@@ -266,7 +215,7 @@ def test_a_lessee_already_in_default_gives_the_same_expected_and_path_result() -
 
 
 def test_a_fleet_past_its_life_with_no_contracts_is_sold_at_once() -> None:
-    inputs = _one_server_inputs(horizon=12)
+    inputs = one_server_inputs(horizon=12)
     old = inputs.fleet.server_groups[0].model_copy(update={"acquired": dt.date(2020, 1, 1)})
     fleet = inputs.fleet.model_copy(update={"server_groups": [old]})
     proj = project(inputs.with_changes(fleet=fleet, contracts=(), pds={}))
