@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/computefin demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check computefin tests benchmarks
-	$(BIN)/ruff format --check computefin tests benchmarks
+	$(BIN)/ruff check computefin tests benchmarks examples scripts
+	$(BIN)/ruff format --check computefin tests benchmarks examples scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict computefin
