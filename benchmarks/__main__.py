@@ -1,4 +1,4 @@
-"""Run the performance suite: ``python -m benchmarks [--n N]``."""
+"""Run the performance suite: ``python -m benchmarks [--n N] [--only SUITE] [--loans N]``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import platform
 import numpy as np
 import QuantLib as ql
 
-from benchmarks import bench_pricing, bench_projection
+from benchmarks import bench_loans, bench_pricing, bench_projection
 
 
 def main() -> None:
@@ -17,7 +17,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200_000, help="items per pricing benchmark")
     parser.add_argument("--paths", type=int, default=10_000, help="paths of the projection")
     parser.add_argument(
-        "--only", choices=["pricing", "projection"], default=None, help="run one suite"
+        "--loans", type=int, default=1_000_000, help="loans in the loan book valuation"
+    )
+    parser.add_argument(
+        "--only", choices=["pricing", "projection", "loans"], default=None, help="run one suite"
     )
     args = parser.parse_args()
     print(f"python {platform.python_version()}, numpy {np.__version__}, QuantLib {ql.__version__}")
@@ -25,6 +28,8 @@ def main() -> None:
         print(bench_pricing.run(args.n))
     if args.only in (None, "projection"):
         print(bench_projection.run(args.paths))
+    if args.only in (None, "loans"):
+        print(bench_loans.run(args.loans))
 
 
 if __name__ == "__main__":

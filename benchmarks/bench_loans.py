@@ -1,0 +1,601 @@
+"""Loan book valuation: PV, yield, WAL and duration of a large book against a QuantLib loop.
+
+A reproducible book (numpy seed) of ``n`` five-year monthly loans (60 periods), half fixed
+and half floating (SOFR in USD, SHIBOR3M or LPR1Y in CNY), amortizing level, straight,
+bullet or balloon, principal 1m-500m, starting over the twelve months after the demo
+market's ``as_of`` (2026-11-27). Each loan is valued at its start date (its settlement):
+
+* dirty PV on its currency's curve (USD on SOFR, CNY on FR007);
+* the yield that reprices it at that PV (monthly compounding, the loan's day count);
+* WAL (ACT/365F years) and modified duration at that yield.
+
+The vectorised path builds the models chunk by chunk (``chunk`` loans, timed apart as
+*construction*), then per chunk: ``LoanBook.cashflows`` -> ``CashflowMatrix`` per
+currency -> ``present_value``, ``yield_from_price``, ``weighted_average_life``,
+``modified_duration`` (timed as *valuation*). Only one chunk's models and arrays are alive
+at a time (plus the first chunk's models, kept to trace and profile one chunk again after
+the timed pass), which bounds the memory.
+
+The reference, in the same process, is the per-loan QuantLib loop on a sample of fixed
+loans of the same book: ``ql.Schedule`` + ``ql.AmortizingFixedRateBond`` (notionals from
+the loan's balance schedule, computed outside the timed loop) +
+``ql.DiscountingBondEngine`` on the same curve + ``BondFunctions.bondYield`` /
+``duration``, best of 5. QuantLib has no WAL: the loop summing it over the bond's
+redemptions is timed and shown too, but the ratio is taken against the loop without it
+(the faster reference). Before the ratio is reported the sample's figures from both
+paths (WAL included) are held to each other (tolerances in :data:`TOLERANCES`), and so
+are those of a sample of floating loans priced in QuantLib as amortizing bonds paying
+the kernel's projected coupons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import pstats
+import resource
+import time
+import tracemalloc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import QuantLib as ql
+
+from benchmarks._harness import Timing, measure
+from computefin.domain import demo_market
+from computefin.domain.market import MarketSnapshot, RateIndex
+from computefin.pricing import Curve, build_curves, calendar
+from computefin.pricing.analytics import (
+    CashflowMatrix,
+    modified_duration,
+    present_value,
+    weighted_average_life,
+    yield_from_price,
+)
+from computefin.products.loan import CollateralLoan, LoanBook, LoanCashflows
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+AS_OF: Final[dt.date] = dt.date(2026, 11, 27)
+FIRST_START: Final[int] = 7  # days after as_of: the demo snapshot's last fixings are 11-26
+START_SPREAD: Final[int] = 365  # starts spread over a year: about 730 schedule shapes
+YEARS: Final[int] = 5
+PERIODS: Final[int] = 12 * YEARS
+CHUNK: Final[int] = 50_000
+
+CURRENCIES: Final[tuple[str, ...]] = ("USD", "CNY")
+DISCOUNT_CURVE: Final[dict[str, RateIndex]] = {"USD": RateIndex.SOFR, "CNY": RateIndex.FR007}
+AMORTIZATIONS: Final[tuple[str, ...]] = ("level", "straight", "bullet", "balloon")
+DAY_COUNTS: Final[tuple[str, ...]] = ("ACT/360", "ACT/365F")
+WAL_DAY_COUNT: Final[str] = "ACT/365F"
+YIELD_FREQUENCY: Final[int] = 12  # monthly compounding, the loans' payment frequency
+
+TOLERANCES: Final[dict[str, tuple[str, float]]] = {
+    "pv": ("rel", 1e-12),
+    "yield": ("abs", 1e-10),
+    "duration": ("rel", 1e-10),
+    "wal": ("abs", 1e-12),
+}
+"""How close the vectorised figures must be to QuantLib's on the sample (QuantLib's own
+yield accuracy is 1e-10, its default)."""
+
+_QL_DAY_COUNT: Final[dict[str, Any]] = {
+    "ACT/360": ql.Actual360(),
+    "ACT/365F": ql.Actual365Fixed(),
+}
+
+
+# -- the book -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookTerms:
+    """The terms of ``n`` loans as arrays (drawn once from the seed), rows = loans."""
+
+    currency: IntArray  # index into CURRENCIES
+    start_offset: IntArray  # days after AS_OF
+    principal: FloatArray
+    amortization: IntArray  # index into AMORTIZATIONS
+    balloon_share: FloatArray
+    floating: npt.NDArray[np.bool_]
+    index: npt.NDArray[np.str_]  # "" for fixed loans
+    fixed_rate: FloatArray
+    margin: FloatArray
+    floor_on_index: npt.NDArray[np.bool_]  # SOFR loans with a 0% floor on the index
+    day_count: IntArray  # index into DAY_COUNTS
+
+    def __len__(self) -> int:
+        return int(self.currency.size)
+
+    @property
+    def start(self) -> npt.NDArray[np.datetime64]:
+        """Start dates (each loan's settlement) as ``datetime64[D]``."""
+        return np.datetime64(AS_OF, "D") + self.start_offset.astype("timedelta64[D]")
+
+
+def draw_terms(n: int, seed: int = 20261127) -> BookTerms:
+    """``n`` loans' terms, reproducible from ``seed``: half fixed, half floating.
+
+    >>> t = draw_terms(1000)
+    >>> len(t), int(t.floating.sum()), sorted(set(t.index.tolist()))
+    (1000, 500, ['', 'LPR1Y', 'SHIBOR3M', 'SOFR'])
+    """
+    rng = np.random.default_rng(seed)
+    currency = rng.integers(0, len(CURRENCIES), n)
+    usd = currency == CURRENCIES.index("USD")
+    floating = rng.permutation(n) < n // 2  # exactly half floating
+    cny_index = np.where(rng.random(n) < 0.5, "SHIBOR3M", "LPR1Y")
+    index = np.where(floating, np.where(usd, "SOFR", cny_index), "")
+    # fixed: USD 5-10%, CNY 2.5-6%; margins: SOFR 150-600bp, SHIBOR 50-300bp, LPR -50..150bp
+    fixed = np.where(usd, rng.uniform(0.05, 0.10, n), rng.uniform(0.025, 0.06, n))
+    lo = np.select([index == "SOFR", index == "SHIBOR3M"], [0.015, 0.005], -0.005)
+    hi = np.select([index == "SOFR", index == "SHIBOR3M"], [0.06, 0.03], 0.015)
+    margin = lo + (hi - lo) * rng.random(n)
+    amortization = rng.integers(0, len(AMORTIZATIONS), n)
+    return BookTerms(
+        currency=currency,
+        start_offset=FIRST_START + rng.integers(0, START_SPREAD, n),
+        principal=np.round(np.exp(rng.uniform(np.log(1e6), np.log(5e8), n)), -2).astype(np.float64),
+        amortization=amortization,
+        balloon_share=np.round(rng.uniform(0.1, 0.5, n), 2),
+        floating=floating,
+        index=index,
+        fixed_rate=np.where(floating, 0.0, np.round(fixed, 4)),
+        margin=np.where(floating, np.round(margin, 4), 0.0),
+        floor_on_index=(index == "SOFR") & (rng.random(n) < 0.5),
+        day_count=np.where(usd, 0, rng.integers(0, len(DAY_COUNTS), n)),
+    )
+
+
+def build_loans(terms: BookTerms, rows: Sequence[int] | IntArray) -> list[CollateralLoan]:
+    """Validated :class:`CollateralLoan` models of the loans ``rows`` (ids ``loan-<row>``)."""
+    picked = np.asarray(rows)
+    loans = []
+    for i, start in zip(picked.tolist(), terms.start[picked].tolist(), strict=True):
+        day = 28 if (start.month, start.day) == (2, 29) else start.day
+        maturity = start.replace(year=start.year + YEARS, day=day)
+        fields: dict[str, Any] = {
+            "id": f"loan-{i:07d}",
+            "borrower_counterparty_id": f"borrower-{i % 997:03d}",
+            "principal": float(terms.principal[i]),
+            "currency": CURRENCIES[terms.currency[i]],
+            "start": start,
+            "maturity": maturity,
+            "frequency": "monthly",
+            "amortization": AMORTIZATIONS[terms.amortization[i]],
+            "day_count": DAY_COUNTS[terms.day_count[i]],
+        }
+        if fields["amortization"] == "balloon":
+            fields["balloon_share"] = float(terms.balloon_share[i])
+        if terms.floating[i]:
+            fields["index"] = str(terms.index[i])
+            fields["margin"] = float(terms.margin[i])
+            if terms.floor_on_index[i]:
+                fields["floor"] = 0.0
+                fields["floor_cap_on"] = "index"
+        else:
+            fields["fixed_rate"] = float(terms.fixed_rate[i])
+        loans.append(CollateralLoan(**fields))
+    return loans
+
+
+# -- the vectorised valuation ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """PV (currency), yield (decimal), WAL and modified duration (years) per loan."""
+
+    pv: FloatArray
+    yld: FloatArray
+    wal: FloatArray
+    duration: FloatArray
+
+    def take(self, rows: IntArray) -> Figures:
+        """The figures of ``rows``."""
+        return Figures(self.pv[rows], self.yld[rows], self.wal[rows], self.duration[rows])
+
+
+def _matrix(
+    cf: LoanCashflows, rows: IntArray, settlement: npt.NDArray[np.datetime64], dcs: IntArray
+) -> CashflowMatrix:
+    """The lender's receipts of ``rows`` after settlement: interest, principal, fees."""
+    return CashflowMatrix(
+        ids=np.asarray(cf.loan_ids)[rows],
+        pay_dates=cf.pay_date[rows],
+        amounts=cf.interest[rows] + cf.principal[rows] + cf.commitment_fee[rows],
+        alive=cf.alive[rows],
+        settlement=settlement[rows],
+        frequency=YIELD_FREQUENCY,
+        day_count=np.asarray(DAY_COUNTS)[dcs[rows]],
+        accrual_start=cf.accrual_start[rows],
+        accrual_end=cf.accrual_end[rows],
+        coupon_amounts=cf.interest[rows],
+        principal=cf.principal[rows],
+    )
+
+
+class Stopwatch:
+    """Seconds spent per named stage, accumulated over chunks."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def restart(self) -> None:
+        """Start timing the next stage now."""
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Charge the time since the last lap (or restart) to ``stage``."""
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
+
+    def total(self, stages: Sequence[str]) -> float:
+        """Seconds of ``stages`` together."""
+        return sum(self.seconds.get(s, 0.0) for s in stages)
+
+
+CONSTRUCTION: Final[tuple[str, ...]] = ("CollateralLoan models", "LoanBook.from_models")
+VALUATION: Final[tuple[str, ...]] = (
+    "LoanBook.columns (models -> arrays)",
+    "LoanBook.cashflows (grid, rates, kernel)",
+    "CashflowMatrix (per currency)",
+    "present_value",
+    "yield_from_price",
+    "weighted_average_life",
+    "modified_duration",
+)
+
+
+def value_book(
+    book: LoanBook,
+    terms: BookTerms,
+    rows: IntArray,
+    market: MarketSnapshot,
+    curves: dict[RateIndex, Curve],
+    watch: Stopwatch | None = None,
+) -> tuple[Figures, LoanCashflows]:
+    """Figures of the loans of ``book`` (rows ``rows`` of ``terms``), one currency at a time."""
+    watch = watch or Stopwatch()
+    watch.restart()
+    _ = book.columns
+    watch.lap(VALUATION[0])
+    cf = book.cashflows(market, curves=curves)
+    watch.lap(VALUATION[1])
+    n = len(book)
+    figures = Figures(np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+    settlement = terms.start[rows]
+    currency = terms.currency[rows]
+    dcs = terms.day_count[rows]
+    for code, name in enumerate(CURRENCIES):
+        part = np.flatnonzero(currency == code)
+        if not part.size:
+            continue
+        matrix = _matrix(cf, part, settlement, dcs)
+        watch.lap(VALUATION[2])
+        figures.pv[part] = pv = present_value(matrix, curves[DISCOUNT_CURVE[name]])
+        watch.lap(VALUATION[3])
+        figures.yld[part] = yld = yield_from_price(matrix, pv)
+        watch.lap(VALUATION[4])
+        figures.wal[part] = weighted_average_life(matrix, day_count=WAL_DAY_COUNT)
+        watch.lap(VALUATION[5])
+        figures.duration[part] = modified_duration(matrix, yld)
+        watch.lap(VALUATION[6])
+    return figures, cf
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Loans of the first chunk checked against QuantLib: our figures and QuantLib's inputs."""
+
+    label: str
+    figures: Figures
+    ql_loans: list[QlLoan]
+
+
+@dataclass(frozen=True)
+class BookRun:
+    """Timings and memory of the whole book, chunk by chunk."""
+
+    n: int
+    chunk: int
+    watch: Stopwatch
+    peak_rss_mib: float
+    chunk_traced_peak_mib: float
+    first_loans: tuple[CollateralLoan, ...]
+    samples: tuple[Sample, Sample]
+    total_pv: dict[str, float]
+
+    @property
+    def construction_s(self) -> float:
+        """Seconds building the models and books."""
+        return self.watch.total(CONSTRUCTION)
+
+    @property
+    def valuation_s(self) -> float:
+        """Seconds valuing the books (columns, cash flows, analytics)."""
+        return self.watch.total(VALUATION)
+
+    @property
+    def valuation_per_second(self) -> float:
+        """Loans valued per second (models already built)."""
+        return self.n / self.valuation_s
+
+
+def _samples(
+    terms: BookTerms,
+    book: LoanBook,
+    figures: Figures,
+    cf: LoanCashflows,
+    curves: dict[RateIndex, Curve],
+    size: int,
+) -> tuple[Sample, Sample]:
+    """The first ``size`` fixed and ``size // 2`` floating loans of a chunk starting at row 0."""
+    rows = np.arange(len(book))
+    fixed = rows[~terms.floating[rows]][:size]
+    floating = rows[terms.floating[rows]][: max(1, size // 2)]
+    return (
+        Sample(f"{fixed.size} fixed", figures.take(fixed), ql_inputs(book, cf, fixed, curves)),
+        Sample(
+            f"{floating.size} floating (projected coupons)",
+            figures.take(floating),
+            ql_inputs(book, cf, floating, curves),
+        ),
+    )
+
+
+def value_in_chunks(
+    terms: BookTerms,
+    market: MarketSnapshot,
+    curves: dict[RateIndex, Curve],
+    chunk: int,
+    sample: int,
+) -> BookRun:
+    """Build and value the book ``chunk`` loans at a time, timing both; keep the QuantLib
+    samples of chunk 0 (not its arrays); then trace chunk 0's valuation again."""
+    n = len(terms)
+    watch = Stopwatch()
+    first: tuple[CollateralLoan, ...] = ()
+    samples: tuple[Sample, Sample] | None = None
+    total = dict.fromkeys(CURRENCIES, 0.0)
+    for lo in range(0, n, chunk):
+        rows = np.arange(lo, min(lo + chunk, n))
+        watch.restart()
+        loans = build_loans(terms, rows)
+        watch.lap(CONSTRUCTION[0])
+        book = LoanBook.from_models(loans)
+        watch.lap(CONSTRUCTION[1])
+        figures, cf = value_book(book, terms, rows, market, curves, watch)
+        for code, name in enumerate(CURRENCIES):
+            total[name] += float(figures.pv[terms.currency[rows] == code].sum())
+        if samples is None:
+            samples = _samples(terms, book, figures, cf, curves, sample)
+            first = book.loans
+        del loans, book, figures, cf
+    assert samples is not None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    # tracemalloc slows Python allocations: trace one chunk again after the timed pass
+    book0 = LoanBook.from_models(first)
+    tracemalloc.start()
+    value_book(book0, terms, np.arange(len(book0)), market, curves)
+    traced = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return BookRun(n, min(chunk, n), watch, rss, traced, first, samples, total)
+
+
+# -- the QuantLib reference -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QlLoan:
+    """What the QuantLib loop is given for one loan (prepared outside the timing)."""
+
+    start: Any
+    maturity: Any
+    calendar: Any
+    day_count: Any
+    notionals: list[float]
+    coupons: list[float]
+    curve: Any
+
+
+def _ql_date(day: np.datetime64) -> Any:
+    d = day.astype(dt.date)
+    return ql.Date(d.day, d.month, d.year)
+
+
+def ql_inputs(
+    book: LoanBook,
+    cf: LoanCashflows,
+    positions: IntArray,
+    curves: dict[RateIndex, Curve],
+) -> list[QlLoan]:
+    """QuantLib inputs of the loans at ``positions``: notionals from the kernel's balances
+    (``opening_balance + draw``), coupons the fixed rate or the kernel's period rates."""
+    out = []
+    for row in positions.tolist():
+        loan = book[row]
+        m = int(cf.n_periods[row])
+        coupons = (
+            [float(loan.fixed_rate)] if loan.fixed_rate is not None else cf.rate[row, :m].tolist()
+        )
+        out.append(
+            QlLoan(
+                start=_ql_date(np.datetime64(loan.start, "D")),
+                maturity=_ql_date(np.datetime64(loan.maturity, "D")),
+                calendar=calendar(loan.calendar).ql,
+                day_count=_QL_DAY_COUNT[loan.day_count.value],
+                notionals=(cf.opening_balance[row, :m] + cf.draw[row, :m]).tolist(),
+                coupons=coupons,
+                curve=curves[DISCOUNT_CURVE[loan.currency.value]].ql,
+            )
+        )
+    return out
+
+
+def ql_value(loans: Sequence[QlLoan], wal: bool = True) -> list[tuple[float, float, float, float]]:
+    """The per-loan QuantLib loop: (PV, yield, WAL, modified duration) of each loan.
+
+    QuantLib has no WAL: with ``wal`` it is summed over the bond's redemptions (a Python
+    loop of SWIG calls); without, it is NaN (the timed reference leaves it out).
+    """
+    conv = ql.ModifiedFollowing
+    monthly = ql.Period(ql.Monthly)
+    wal_dc = _QL_DAY_COUNT[WAL_DAY_COUNT]
+    out = []
+    for x in loans:
+        schedule = ql.Schedule(x.start, x.maturity, monthly, x.calendar, conv, conv,
+                               ql.DateGeneration.Backward, False)  # fmt: skip
+        bond = ql.AmortizingFixedRateBond(0, x.notionals, schedule, x.coupons, x.day_count,
+                                          conv, x.start)  # fmt: skip
+        bond.setPricingEngine(ql.DiscountingBondEngine(x.curve))
+        settle = bond.settlementDate()
+        pv = bond.settlementValue()
+        price = ql.BondPrice(pv * 100.0 / bond.notional(settle), ql.BondPrice.Dirty)
+        yld = ql.BondFunctions.bondYield(bond, price, x.day_count, ql.Compounded, ql.Monthly,
+                                         settle)  # fmt: skip
+        rate = ql.InterestRate(yld, x.day_count, ql.Compounded, ql.Monthly)
+        duration = ql.BondFunctions.duration(bond, rate, ql.Duration.Modified, settle)
+        life = float("nan")
+        if wal:
+            paid = weighted = 0.0
+            for c in bond.redemptions():
+                if c.date() > settle:
+                    paid += c.amount()
+                    weighted += c.amount() * wal_dc.yearFraction(settle, c.date())
+            life = weighted / paid
+        out.append((pv, yld, life, duration))
+    return out
+
+
+def check_against_quantlib(label: str, ours: Figures, theirs: Sequence[tuple[float, ...]]) -> str:
+    """Assert the sample's figures agree within :data:`TOLERANCES`; the worst gaps, as text."""
+    ref = np.asarray(theirs, dtype=np.float64).reshape(-1, 4)
+    columns = {"pv": 0, "yield": 1, "wal": 2, "duration": 3}  # the order of ql_value
+    mine = {"pv": ours.pv, "yield": ours.yld, "wal": ours.wal, "duration": ours.duration}
+    worst = []
+    for name, (kind, tol) in TOLERANCES.items():
+        expected = ref[:, columns[name]]
+        gap = np.abs(mine[name] - expected)
+        if kind == "rel":
+            gap = gap / np.abs(expected)
+        worst_gap = float(gap.max(initial=0.0))
+        assert worst_gap <= tol, f"{label}: {name} off QuantLib by {worst_gap:.2e} ({kind})"
+        worst.append(f"{name} {worst_gap:.1e} {kind} (tol {tol:.0e})")
+    return f"  {label} vs QuantLib, worst: " + ", ".join(worst)
+
+
+# -- profile ------------------------------------------------------------------------------------
+
+
+def profile_chunk(
+    run: BookRun, terms: BookTerms, market: MarketSnapshot, curves: dict[RateIndex, Curve]
+) -> str:
+    """cProfile of one chunk's valuation: the functions with the most cumulative time."""
+    book = LoanBook.from_models(run.first_loans)
+    rows = np.arange(len(book))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    value_book(book, terms, rows, market, curves)
+    profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("tottime").print_stats(15)
+    return text.getvalue()
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def _line(label: str, value: str) -> str:
+    return f"  {label:<46} {value}"
+
+
+def run(
+    n: int = 1_000_000,
+    sample: int = 500,
+    chunk: int = CHUNK,
+    seed: int = 20261127,
+    profile: bool = False,
+) -> str:
+    """Value ``n`` loans in chunks and ``sample`` fixed loans in a QuantLib loop; report."""
+    market = demo_market()
+    curves = build_curves(market)
+    ql.Settings.instance().evaluationDate = ql.Date(AS_OF.day, AS_OF.month, AS_OF.year)
+    t0 = time.perf_counter()
+    terms = draw_terms(n, seed)
+    drawn = time.perf_counter() - t0
+    warm = LoanBook.from_models(build_loans(terms, np.arange(min(n, 200))))
+    value_book(warm, terms, np.arange(len(warm)), market, curves)  # calendars, dispatch
+    result = value_in_chunks(terms, market, curves, chunk, sample)
+
+    fixed = result.samples[0]
+    size = len(fixed.ql_loans)
+    reference: Timing = measure("QuantLib loop", size,
+                                lambda: ql_value(fixed.ql_loans, wal=False))  # fmt: skip
+    with_wal: Timing = measure("QuantLib loop + WAL", size,
+                               lambda: ql_value(fixed.ql_loans), repeats=3)  # fmt: skip
+    checks = [
+        check_against_quantlib(s.label, s.figures, ql_value(s.ql_loans)) for s in result.samples
+    ]
+    ratio = result.valuation_per_second / reference.per_second
+    both = result.construction_s + result.valuation_s
+    analytics = result.watch.total(VALUATION[2:])
+    ql_us = reference.seconds / size * 1e6
+    lines = [
+        f"loan book valuation, {n:,} loans x {PERIODS} monthly periods "
+        f"(half fixed; SOFR, SHIBOR3M, LPR1Y), chunks of {result.chunk:,}",
+        _line("terms drawn (numpy)", f"{drawn:8.2f} s"),
+        _line("construction (models + books)",
+              f"{result.construction_s:8.2f} s {n / result.construction_s:>12,.0f} loans/s"),
+        _line("valuation (cash flows, PV, yield, WAL, duration)",
+              f"{result.valuation_s:8.2f} s {result.valuation_per_second:>12,.0f} loans/s"),
+        _line("construction + valuation", f"{both:8.2f} s {n / both:>12,.0f} loans/s"),
+        _line(f"QuantLib loop, {size} fixed loans (best of 5)",
+              f"{reference.seconds:8.3f} s {reference.per_second:>12,.0f} loans/s "
+              f"({ql_us:,.0f} us/loan)"),
+        _line("  the same with WAL from its redemptions",
+              f"{with_wal.seconds:8.3f} s {with_wal.per_second:>12,.0f} loans/s "
+              f"({with_wal.seconds / size * 1e6:,.0f} us/loan)"),
+        _line("ratio, valuation / QuantLib loop", f"{ratio:8.1f}x (target >= 100x)"),
+        _line("ratio, construction + valuation / loop", f"{n / both / reference.per_second:8.1f}x"),
+        _line("ratio, analytics stages only / loop",
+              f"{n / analytics / reference.per_second:8.1f}x"),
+        _line("peak RSS (whole process)", f"{result.peak_rss_mib:8.0f} MiB (target < 2048)"),
+        _line("tracemalloc peak, one chunk's valuation",
+              f"{result.chunk_traced_peak_mib:8.0f} MiB"),
+        _line("book PV", ", ".join(f"{k} {v:,.0f}" for k, v in result.total_pv.items())),
+        *checks,
+        "  stages (all chunks)                              s   us/loan  share of valuation",
+    ]  # fmt: skip
+    for stage in (*CONSTRUCTION, *VALUATION):
+        sec = result.watch.seconds.get(stage, 0.0)
+        share = f"{sec / result.valuation_s:7.1%}" if stage in VALUATION else ""
+        lines.append(f"    {stage:<42} {sec:8.2f} {sec / n * 1e6:9.2f}  {share}")
+    if profile:
+        lines.append(profile_chunk(result, terms, market, curves))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m benchmarks.bench_loans [--loans N] [--chunk C] [--profile]``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--loans", type=int, default=1_000_000)
+    parser.add_argument("--chunk", type=int, default=CHUNK)
+    parser.add_argument("--sample", type=int, default=500)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+    print(run(args.loans, args.sample, args.chunk, profile=args.profile))
+
+
+if __name__ == "__main__":
+    main()
