@@ -3,7 +3,9 @@
 - :mod:`computefin.products.loan`: compute collateral loans (算力抵质押贷款): terms, a
   book-wide cash-flow kernel;
 - :mod:`computefin.products.coverage`: LTV, DSCR, borrowing base, covenant breaches and
-  the cash sweep against fleet projections.
+  the cash sweep against fleet projections;
+- :mod:`computefin.products.valuation`: ``value_loan`` / ``value_book``: PV and risk
+  measures, fair margin, coverage, PD/LGD/EL/ECL and capital, one row per loan.
 
 >>> from computefin.products import CollateralLoan, LoanBook
 >>> CollateralLoan.__name__, LoanBook.__name__
@@ -27,6 +29,7 @@ from computefin.products.loan import (
     LoanCovenants,
     LoanRowError,
 )
+from computefin.products.valuation import LoanValuation, value_book, value_loan
 
 __all__ = [
     "Amortization",
@@ -41,5 +44,8 @@ __all__ = [
     "LoanCollateral",
     "LoanCovenants",
     "LoanRowError",
+    "LoanValuation",
     "collateral_coverage",
+    "value_book",
+    "value_loan",
 ]
