@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python examples/cny_h100_loan.py [--paths N] [--out DIR]``. It prints the
 loan's cash flows, the fleet's expected projection, the collateral coverage (expected
 and over simulated paths: LTV, DSCR, borrowing base, breach probability, first-breach
-dates) and, where the valuation module is present, the loan's valuation; with ``--out``
+dates) and the loan's valuation (PV, yield, durations, fair margin, LTV, DSCR, PD, LGD,
+EL, ECL, RWA) expected and over the paths; with ``--out``
 it writes a fan chart of the fleet's NOI. Figures are illustrative (docs/examples.md).
 """
 
@@ -31,6 +32,8 @@ from computefin.products import (
     DebtSchedule,
     LoanBook,
     collateral_coverage,
+    value_book,
+    value_loan,
 )
 from computefin.risk import ProjectionInputs, project, simulate_scenarios
 
@@ -70,7 +73,7 @@ def example_portfolio() -> Portfolio:
 
 
 def example_loan() -> CollateralLoan:
-    """CNY 25m over three years, quarterly level payments, LPR1Y + 150 bp, 3% floor."""
+    """CNY 25m over three years, quarterly level payments, LPR1Y + 150 bp."""
     return CollateralLoan.model_validate(
         {
             "id": "nx-h100-term-loan",
@@ -83,7 +86,6 @@ def example_loan() -> CollateralLoan:
             "amortization": "level",
             "index": "LPR1Y",
             "margin": 0.015,
-            "floor": 0.03,
             "day_count": "ACT/360",
             "upfront_fee_rate": 0.005,
             "collateral": {"fleet_ids": ["fleet-nx-h100"],
@@ -145,15 +147,11 @@ def main() -> None:
     first = stressed.first_breach()
     print("first breach (share of paths) by payment date:")
     print(first[first > 0].round(4).to_string() if (first > 0).any() else "  none")
+    print("\n== Loan valuation, expected case ==")
+    print(value_loan(loan, portfolio, MARKET).to_frame().T.to_string())
+    print(f"\n== Loan valuation over {args.paths:,} paths (seed {args.seed}) ==")
     book = LoanBook.from_models([loan])
-    print(f"\nbook of {len(book.ids)} loan(s) values through the same kernel")
-    try:
-        from computefin.products.loan_valuation import value_loan  # type: ignore[import-not-found]
-    except ImportError:
-        value_loan = None
-    if value_loan is not None:
-        print("\n== Loan valuation ==")
-        print(value_loan(loan, portfolio, MARKET).to_frame().T.to_string())
+    print(value_book(book, portfolio, MARKET, scenarios=args.paths, seed=args.seed).T.to_string())
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         png = paths.plot(args.out / "nx-h100-noi.png", expected=expected)

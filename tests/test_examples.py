@@ -17,6 +17,7 @@ def test_cny_h100_loan_example_prints_every_output(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     for heading in ("Loan cash flows", "Fleet projection", "Collateral coverage, expected",
-                    "breach probability"):  # fmt: skip
+                    "breach probability", "Loan valuation, expected", "fair_margin",
+                    "rwa_firb"):  # fmt: skip
         assert heading in done.stdout
     assert (tmp_path / "nx-h100-noi.png").read_bytes()[:4] == b"\x89PNG"
