@@ -37,15 +37,13 @@ import numpy as np
 import numpy.typing as npt
 
 from computefin._typing import FloatArray
+from computefin.domain.contracts import HOURS_PER_YEAR
 from computefin.errors import ValidationError
 from computefin.risk.depreciation import depreciation_schedule
 from computefin.risk.grid import MAX_HORIZON_MONTHS, PeriodGrid, period_grid
 from computefin.risk.projection.inputs import ProjectionInputs
 
-__all__ = ["HOURS_PER_YEAR", "FleetValuation", "value_fleet"]
-
-HOURS_PER_YEAR = 8760.0
-"""Hours in a 365-day year (per-year rates to per-hour)."""
+__all__ = ["FleetValuation", "value_fleet"]
 
 
 @dataclass(frozen=True)
