@@ -9,12 +9,13 @@ market's ``as_of`` (2026-11-27). Each loan is valued at its start date (its sett
 * the yield that reprices it at that PV (monthly compounding, the loan's day count);
 * WAL (ACT/365F years) and modified duration at that yield.
 
-The vectorised path builds the models chunk by chunk (``chunk`` loans, timed apart as
+The vectorised path builds the book chunk by chunk (``chunk`` loans) from numpy columns
+with :meth:`LoanBook.from_columns` (array validation, no model per loan; timed apart as
 *construction*), then per chunk: ``LoanBook.cashflows`` -> ``CashflowMatrix`` per
 currency -> ``present_value``, ``yield_from_price``, ``weighted_average_life``,
-``modified_duration`` (timed as *valuation*). Only one chunk's models and arrays are alive
-at a time (plus the first chunk's models, kept to trace and profile one chunk again after
-the timed pass), which bounds the memory.
+``modified_duration`` (timed as *valuation*). Only one chunk's arrays are alive at a
+time, which bounds the memory. Before timing, the first 2,000 loans built from columns
+are checked equal to the validated models :func:`build_loans` makes one by one.
 
 The reference, in the same process, is the per-loan QuantLib loop on a sample of fixed
 loans of the same book: ``ql.Schedule`` + ``ql.AmortizingFixedRateBond`` (notionals from
@@ -153,6 +154,41 @@ def draw_terms(n: int, seed: int = 20261127) -> BookTerms:
     )
 
 
+def term_columns(terms: BookTerms, rows: IntArray) -> dict[str, Any]:
+    """The terms of the loans ``rows`` as columns for :meth:`LoanBook.from_columns` (the
+    same loans as :func:`build_loans`, without a model per loan)."""
+    start = terms.start[rows]
+    years = start.astype("datetime64[Y]")
+    month_day = start - start.astype("datetime64[M]")
+    leap_day = (start.astype("datetime64[M]") - years).astype(np.int64) == 1
+    leap_day &= month_day.astype(np.int64) == 28
+    maturity = (start.astype("datetime64[M]") + np.timedelta64(12 * YEARS, "M")).astype(
+        "datetime64[D]"
+    ) + np.where(leap_day, 27, month_day.astype(np.int64)).astype("timedelta64[D]")
+    floating = terms.floating[rows]
+    amortization = np.asarray(AMORTIZATIONS, dtype=object)[terms.amortization[rows]]
+    floor_on_index = terms.floor_on_index[rows]
+    return {
+        "id": np.char.add("loan-", np.char.zfill(rows.astype(str), 7)).astype(object),
+        "borrower_counterparty_id": np.char.add(
+            "borrower-", np.char.zfill((rows % 997).astype(str), 3)
+        ).astype(object),
+        "principal": terms.principal[rows],
+        "currency": np.asarray(CURRENCIES, dtype=object)[terms.currency[rows]],
+        "start": start,
+        "maturity": maturity,
+        "frequency": np.full(rows.size, "monthly", dtype=object),
+        "amortization": amortization,
+        "day_count": np.asarray(DAY_COUNTS, dtype=object)[terms.day_count[rows]],
+        "balloon_share": np.where(amortization == "balloon", terms.balloon_share[rows], np.nan),
+        "index": np.where(floating, terms.index[rows], None),
+        "margin": np.where(floating, terms.margin[rows], np.nan),
+        "floor": np.where(floor_on_index, 0.0, np.nan),
+        "floor_cap_on": np.where(floor_on_index, "index", None),
+        "fixed_rate": np.where(floating, np.nan, terms.fixed_rate[rows]),
+    }
+
+
 def build_loans(terms: BookTerms, rows: Sequence[int] | IntArray) -> list[CollateralLoan]:
     """Validated :class:`CollateralLoan` models of the loans ``rows`` (ids ``loan-<row>``)."""
     picked = np.asarray(rows)
@@ -243,9 +279,9 @@ class Stopwatch:
         return sum(self.seconds.get(s, 0.0) for s in stages)
 
 
-CONSTRUCTION: Final[tuple[str, ...]] = ("CollateralLoan models", "LoanBook.from_models")
+CONSTRUCTION: Final[tuple[str, ...]] = ("term columns (numpy)", "LoanBook.from_columns")
 VALUATION: Final[tuple[str, ...]] = (
-    "LoanBook.columns (models -> arrays)",
+    "LoanBook.columns (built by from_columns)",
     "LoanBook.cashflows (grid, rates, kernel)",
     "CashflowMatrix (per currency)",
     "present_value",
@@ -310,7 +346,7 @@ class BookRun:
     watch: Stopwatch
     peak_rss_mib: float
     chunk_traced_peak_mib: float
-    first_loans: tuple[CollateralLoan, ...]
+    first_rows: IntArray
     samples: tuple[Sample, Sample]
     total_pv: dict[str, float]
 
@@ -363,27 +399,27 @@ def value_in_chunks(
     samples of chunk 0 (not its arrays); then trace chunk 0's valuation again."""
     n = len(terms)
     watch = Stopwatch()
-    first: tuple[CollateralLoan, ...] = ()
+    first = np.zeros(0, dtype=np.int64)
     samples: tuple[Sample, Sample] | None = None
     total = dict.fromkeys(CURRENCIES, 0.0)
     for lo in range(0, n, chunk):
         rows = np.arange(lo, min(lo + chunk, n))
         watch.restart()
-        loans = build_loans(terms, rows)
+        data = term_columns(terms, rows)
         watch.lap(CONSTRUCTION[0])
-        book = LoanBook.from_models(loans)
+        book = LoanBook.from_columns(data)
         watch.lap(CONSTRUCTION[1])
         figures, cf = value_book(book, terms, rows, market, curves, watch)
         for code, name in enumerate(CURRENCIES):
             total[name] += float(figures.pv[terms.currency[rows] == code].sum())
         if samples is None:
             samples = _samples(terms, book, figures, cf, curves, sample)
-            first = book.loans
-        del loans, book, figures, cf
+            first = rows
+        del data, book, figures, cf
     assert samples is not None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     # tracemalloc slows Python allocations: trace one chunk again after the timed pass
-    book0 = LoanBook.from_models(first)
+    book0 = LoanBook.from_columns(term_columns(terms, first))
     tracemalloc.start()
     value_book(book0, terms, np.arange(len(book0)), market, curves)
     traced = tracemalloc.get_traced_memory()[1] / 2**20
@@ -500,7 +536,7 @@ def profile_chunk(
     run: BookRun, terms: BookTerms, market: MarketSnapshot, curves: dict[RateIndex, Curve]
 ) -> str:
     """cProfile of one chunk's valuation: the functions with the most cumulative time."""
-    book = LoanBook.from_models(run.first_loans)
+    book = LoanBook.from_columns(term_columns(terms, run.first_rows))
     rows = np.arange(len(book))
     profiler = cProfile.Profile()
     profiler.enable()
@@ -534,7 +570,10 @@ def run(
     t0 = time.perf_counter()
     terms = draw_terms(n, seed)
     drawn = time.perf_counter() - t0
-    warm = LoanBook.from_models(build_loans(terms, np.arange(min(n, 200))))
+    head = np.arange(min(n, 2000))
+    warm = LoanBook.from_columns(term_columns(terms, head))
+    # the columnar book holds the same loans as validated models built one by one
+    assert warm.loans == tuple(build_loans(terms, head)), "from_columns and the models differ"
     value_book(warm, terms, np.arange(len(warm)), market, curves)  # calendars, dispatch
     result = value_in_chunks(terms, market, curves, chunk, sample)
 
@@ -555,7 +594,7 @@ def run(
         f"loan book valuation, {n:,} loans x {PERIODS} monthly periods "
         f"(half fixed; SOFR, SHIBOR3M, LPR1Y), chunks of {result.chunk:,}",
         _line("terms drawn (numpy)", f"{drawn:8.2f} s"),
-        _line("construction (models + books)",
+        _line("construction (term columns + from_columns)",
               f"{result.construction_s:8.2f} s {n / result.construction_s:>12,.0f} loans/s"),
         _line("valuation (cash flows, PV, yield, WAL, duration)",
               f"{result.valuation_s:8.2f} s {result.valuation_per_second:>12,.0f} loans/s"),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from computefin.domain import demo_market
 from computefin.errors import ComputefinError, ValidationError
 from computefin.products.loan import (
     Amortization,
@@ -378,3 +381,112 @@ def test_book_rejects_duplicate_ids_and_bad_errors_argument() -> None:
         LoanBook.from_models([loan, loan])
     with pytest.raises(ValidationError, match="errors"):
         LoanBook.from_frame(pd.DataFrame(frame_rows()), errors="ignore")  # type: ignore[arg-type]
+
+
+# -- the book from columns (vectorised checks) ------------------------------------------------
+
+# (column, bad or unusual values): every rule of CollateralLoan the array checks cover, and
+# spellings they leave to the model (which must then accept or reject them as from_frame does)
+MUTATIONS: list[tuple[str, list[Any]]] = [
+    ("id", ["", " loan x", "bad id", 7, "l" * 129, " padded "]),
+    ("borrower_counterparty_id", [None, "has space", 3.0]),
+    ("principal", [0.0, -5.0, float("inf"), None, "12", True]),
+    ("currency", ["usd", "XXX", None, "EUR", 5]),
+    ("start", ["2027-13-01", "2031-01-15", "2027/01/15", "1800-01-01", None, 20270115]),
+    ("maturity", ["2026-12-31", "2027-01-15", "2200-01-15", None, "2030-01-15T00:00"]),
+    ("frequency", ["weekly", None, "Monthly"]),
+    ("amortization", ["balloon", "custom", "annuity", None]),
+    ("balloon_share", [0.5, 1.0, 50.0, 0.0]),
+    ("fixed_rate", [None, 5.0, -1.0, float("nan"), "0.05"]),
+    ("index", ["LPR1Y", "SOFR", "FR007", "libor"]),
+    ("margin", [0.01, 150.0, 0.25, -0.3]),
+    ("floor", [0.0, 2.0, 0.09]),
+    ("cap", [0.02, 1.5]),
+    ("floor_cap_on", ["index", "both"]),
+    ("fixing_lag_days", [1.0, 2.5, 11.0, -1.0]),
+    ("day_count", ["30/360", "act/360", "ACT/ACT"]),
+    ("calendar", ["us-sofr", "TARGET", "NOPE", "  "]),
+    ("business_day_convention", ["following", "nearest"]),
+    ("stub", ["long_back", "middle"]),
+    ("upfront_fee_rate", [0.01, -0.01, 0.5, 25.0]),
+    ("commitment_fee_rate", [0.003, 3.0]),
+    ("availability_end", ["2028-01-15", "2027-01-15", "2031-01-15", "2027-01-14"]),
+    ("draws", ['[["2027-01-15", 5e6]]', '[["2027-01-15", 5e7]]', "[[", "[]"]),
+    ("max_ltv", [0.7, 70.0]),
+    ("cash_sweep_share", [0.0, 0.5, 2.0]),
+    ("unknown_column", ["x"]),
+]
+
+
+def mutated_frame(n: int = 240, seed: int = 3) -> pd.DataFrame:
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    for i in range(n):
+        row: dict[str, Any] = base(id=f"loan-{i}", principal=1e6 * (1 + i % 7))
+        row["start"], row["maturity"] = "2027-01-15", "2030-01-15"
+        if i % 2:
+            row.update(fixed_rate=None, index="LPR1Y", margin=0.01)
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):
+            column, values = rng.choice(MUTATIONS)
+            row[column] = rng.choice(values)
+        if i % 31 == 5:
+            row["id"] = "loan-3"  # a repeated id
+        rows.append(row)
+    return pd.DataFrame(rows, index=[100 + i for i in range(n)])
+
+
+def test_from_columns_reports_what_from_frame_reports() -> None:
+    frame = mutated_frame()
+    slow = LoanBook.from_frame(frame, errors="collect")
+    fast = LoanBook.from_columns(frame, errors="collect")
+    assert len(slow.errors) > 20
+    assert len(slow) > 50
+    assert fast.errors == slow.errors
+    assert fast.ids == slow.ids
+    assert len(fast) == len(slow)
+    assert fast.loans == slow.loans
+    with pytest.raises(ValidationError) as by_frame:
+        LoanBook.from_frame(frame)
+    with pytest.raises(ValidationError) as by_columns:
+        LoanBook.from_columns(frame)
+    assert str(by_columns.value) == str(by_frame.value)
+    assert by_columns.value.fields == by_frame.value.fields
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_from_columns_matches_from_frame_on_more_random_rows(seed: int) -> None:
+    frame = mutated_frame(120, seed)
+    slow = LoanBook.from_frame(frame, errors="collect")
+    fast = LoanBook.from_columns(frame, errors="collect")
+    assert (fast.errors, fast.ids, fast.loans) == (slow.errors, slow.ids, slow.loans)
+
+
+def test_from_columns_takes_arrays_and_builds_models_lazily() -> None:
+    data = {
+        "id": np.asarray(["a", "b", "c"], dtype=object),
+        "borrower_counterparty_id": ["x", "x", "y"],
+        "principal": np.asarray([1e6, 2e6, 3e6]),
+        "currency": ["CNY", "USD", "CNY"],
+        "start": np.asarray(["2027-01-15"] * 3, dtype="datetime64[D]"),
+        "maturity": np.asarray(["2030-01-15", "2031-01-15", "2029-06-30"], dtype="datetime64[D]"),
+        "frequency": ["quarterly", "monthly", "annual"],
+        "amortization": ["level", "bullet", "straight"],
+        "fixed_rate": np.asarray([0.04, np.nan, 0.05]),
+        "index": [None, "SOFR", None],
+        "margin": np.asarray([np.nan, 0.02, np.nan]),
+    }
+    book = LoanBook.from_columns(data)
+    assert book.ids == ("a", "b", "c")
+    assert len(book) == 3
+    assert book._loans is None  # no model built yet
+    cf = book.cashflows(demo_market())
+    assert cf.shape == (3, 48)
+    assert book._loans is None
+    frame = pd.DataFrame(data)
+    assert book.loans == LoanBook.from_frame(frame).loans
+    assert book["b"].fixing_lag_days == 2
+    assert book["b"].calendar == "US-SOFR"
+    trusted = LoanBook.from_columns(data, validate=False)
+    assert trusted.ids == book.ids
+    with pytest.raises(ValidationError, match="errors"):
+        LoanBook.from_columns(data, errors="ignore")  # type: ignore[arg-type]

@@ -24,14 +24,18 @@ from computefin.products.loan._columns import (
     ScheduleKey,
 )
 
-__all__ = ["PeriodGrid", "build_grid", "loan_calendar", "year_fractions"]
+__all__ = ["GridCache", "PeriodGrid", "build_grid", "loan_calendar", "year_fractions"]
 
 _SCHEDULE_FIELDS = {"end": "maturity", "convention": "business_day_convention"}
 
 
 @dataclass(frozen=True, eq=False)
 class PeriodGrid:
-    """Adjusted accrual dates (day numbers) of every loan's periods, padded to ``P``."""
+    """Adjusted accrual dates (day numbers) of every loan's periods, padded to ``P``.
+
+    ``shape_row[i]`` is loan ``i``'s row in the per-shape templates (``template_*``,
+    ``(n_shapes, P)``): every loan's dates are its template's.
+    """
 
     start: IntArray
     end: IntArray
@@ -40,11 +44,54 @@ class PeriodGrid:
     alive: BoolArray
     n_periods: IntArray
     year_fraction: FloatArray
+    shape_row: IntArray
+    template_start: IntArray
+    template_end: IntArray
+    template_alive: BoolArray
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(n_loans, n_periods)`` of the padded arrays."""
         return (int(self.start.shape[0]), int(self.start.shape[1]))
+
+
+@dataclass(frozen=True, eq=False)
+class _Made:
+    dates: IntArray
+    unadjusted: IntArray
+    year_fraction: dict[int, FloatArray]
+
+
+class GridCache:
+    """Schedules already made, by schedule key, for one set of calendar overrides.
+
+    :meth:`LoanBook.iter_cashflows` keeps one for the whole book, so each schedule shape
+    is made (and its year fractions computed) once, not once per chunk.
+    """
+
+    def __init__(self, calendars: Mapping[str, MarketCalendar] | None = None) -> None:
+        self.calendars = calendars
+        self._made: dict[ScheduleKey, _Made] = {}
+
+    def get(self, key: ScheduleKey) -> _Made | None:
+        """The schedule of ``key`` if already made."""
+        return self._made.get(key)
+
+    def put(self, key: ScheduleKey, made: _Made) -> None:
+        """Remember a schedule."""
+        self._made[key] = made
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def clear(self) -> None:
+        """Forget every schedule."""
+        self._made.clear()
+
+
+_SHARED = GridCache(None)
+"""Schedules on the built-in calendars (which never change), shared by every call."""
+_SHARED_LIMIT = 100_000
 
 
 def loan_calendar(name: str, calendars: Mapping[str, MarketCalendar] | None) -> MarketCalendar:
@@ -70,81 +117,106 @@ def year_fractions(codes: IntArray, d1: IntArray, d2: IntArray) -> FloatArray:
     return out
 
 
+def _make(cols: LoanColumns, key: ScheduleKey, rows: IntArray, cache: GridCache) -> _Made:
+    start, maturity, frequency, cal_name, convention, stub = key
+    try:
+        schedule = make_schedule(
+            start,
+            maturity,
+            frequency,
+            calendar=loan_calendar(cal_name, cache.calendars),
+            convention=convention,
+            stub=stub,
+        )
+    except ValidationError as exc:
+        ids = [cols.ids[i] for i in rows.tolist()]
+        more = f" (and {len(ids) - 1} more loans with the same schedule)" if len(ids) > 1 else ""
+        raise ValidationError.from_problems(
+            FieldProblem(
+                f"CollateralLoan[{ids[0]}].{_SCHEDULE_FIELDS.get(p.field, p.field)}",
+                f"no schedule: {p.reason}{more}",
+                p.value,
+            )
+            for p in exc.problems
+        ) from exc
+    return _Made(schedule.dates.astype(np.int64), schedule.unadjusted_dates.astype(np.int64), {})
+
+
 def build_grid(
-    cols: LoanColumns, calendars: Mapping[str, MarketCalendar] | None = None
+    cols: LoanColumns,
+    calendars: Mapping[str, MarketCalendar] | None = None,
+    cache: GridCache | None = None,
 ) -> PeriodGrid:
     """Schedules of every loan, one ``make_schedule`` per distinct schedule shape.
+
+    The shapes are padded into ``(n_shapes, P)`` templates and every loan's rows gathered
+    from its template; ``cache`` (for the same ``calendars``) carries made schedules over
+    from earlier calls.
 
     >>> grid = build_grid(LoanColumns.from_loans([]))
     >>> grid.shape
     (0, 0)
     """
+    if cache is None or cache.calendars is not calendars:
+        cache = _SHARED if calendars is None else GridCache(calendars)
+    if cache is _SHARED and len(_SHARED) > _SHARED_LIMIT:
+        _SHARED.clear()
     n = len(cols)
-    groups: dict[ScheduleKey, list[int]] = {}
-    for i, key in enumerate(cols.schedule_key):
-        groups.setdefault(key, []).append(i)
-    made: list[tuple[IntArray, IntArray, IntArray]] = []  # (rows, dates, unadjusted)
-    for key, members in groups.items():
-        start, maturity, frequency, cal_name, convention, stub = key
-        try:
-            schedule = make_schedule(
-                start,
-                maturity,
-                frequency,
-                calendar=loan_calendar(cal_name, calendars),
-                convention=convention,
-                stub=stub,
-            )
-        except ValidationError as exc:
-            ids = [cols.ids[i] for i in members]
-            more = (
-                f" (and {len(ids) - 1} more loans with the same schedule)" if len(ids) > 1 else ""
-            )
-            raise ValidationError.from_problems(
-                FieldProblem(
-                    f"CollateralLoan[{ids[0]}].{_SCHEDULE_FIELDS.get(p.field, p.field)}",
-                    f"no schedule: {p.reason}{more}",
-                    p.value,
-                )
-                for p in exc.problems
-            ) from exc
-        made.append(
-            (
-                np.asarray(members, dtype=np.int64),
-                schedule.dates.astype(np.int64),
-                schedule.unadjusted_dates.astype(np.int64),
-            )
-        )
-    width = max((dates.size - 1 for _, dates, _ in made), default=0)
-    start_days = np.zeros((n, width), dtype=np.int64)
-    end_days = np.zeros((n, width), dtype=np.int64)
-    unadjusted_start = np.zeros((n, width), dtype=np.int64)
-    unadjusted_end = np.zeros((n, width), dtype=np.int64)
-    alive = np.zeros((n, width), dtype=bool)
-    n_periods = np.zeros(n, dtype=np.int64)
+    layout = cols.layout
+    present, shape_row = np.unique(layout.shape_code, return_inverse=True)
+    shape_row = shape_row.reshape(n).astype(np.int64)
+    made: list[_Made] = []
+    for u, code in enumerate(present.tolist()):
+        key = layout.shapes[code]
+        found = cache.get(key)
+        if found is None:
+            found = _make(cols, key, np.flatnonzero(shape_row == u), cache)
+            cache.put(key, found)
+        made.append(found)
+    k = len(made)
+    width = max((m.dates.size - 1 for m in made), default=0)
+    t_start = np.zeros((k, width), dtype=np.int64)
+    t_end = np.zeros((k, width), dtype=np.int64)
+    t_ustart = np.zeros((k, width), dtype=np.int64)
+    t_uend = np.zeros((k, width), dtype=np.int64)
+    t_alive = np.zeros((k, width), dtype=bool)
+    t_m = np.zeros(k, dtype=np.int64)
+    for u, m in enumerate(made):
+        dates, unadjusted = m.dates, m.unadjusted
+        p = dates.size - 1
+        t_start[u, :p] = dates[:-1]
+        t_start[u, p:] = dates[-1]
+        t_end[u, :p] = dates[1:]
+        t_end[u, p:] = dates[-1]
+        t_ustart[u, :p] = unadjusted[:-1]
+        t_ustart[u, p:] = unadjusted[-1]
+        t_uend[u, :p] = unadjusted[1:]
+        t_uend[u, p:] = unadjusted[-1]
+        t_alive[u, :p] = True
+        t_m[u] = p
+    # year fractions: one template per (shape, day count) present
     yf = np.zeros((n, width), dtype=np.float64)
-    for rows, dates, unadjusted in made:
-        m = dates.size - 1
-        start_days[rows, :m] = dates[:-1]
-        start_days[rows, m:] = dates[-1]
-        end_days[rows, :m] = dates[1:]
-        end_days[rows, m:] = dates[-1]
-        unadjusted_start[rows, :m] = unadjusted[:-1]
-        unadjusted_start[rows, m:] = unadjusted[-1]
-        unadjusted_end[rows, :m] = unadjusted[1:]
-        unadjusted_end[rows, m:] = unadjusted[-1]
-        alive[rows, :m] = True
-        n_periods[rows] = m
-        codes = cols.day_count[rows]
-        for code in np.unique(codes).tolist():
-            picked = rows[codes == code]
-            yf[picked, :m] = year_fraction_days(dates[:-1], dates[1:], DAY_COUNTS[code])
+    for code in np.unique(cols.day_count).tolist():
+        rows = np.flatnonzero(cols.day_count == code)
+        t_yf = np.zeros((k, width), dtype=np.float64)
+        for u in np.unique(shape_row[rows]).tolist():
+            m = made[u]
+            got = m.year_fraction.get(code)
+            if got is None:
+                got = year_fraction_days(m.dates[:-1], m.dates[1:], DAY_COUNTS[code])
+                m.year_fraction[code] = got
+            t_yf[u, : got.size] = got
+        yf[rows] = t_yf[shape_row[rows]]
     return PeriodGrid(
-        start=start_days,
-        end=end_days,
-        unadjusted_start=unadjusted_start,
-        unadjusted_end=unadjusted_end,
-        alive=alive,
-        n_periods=n_periods,
+        start=t_start[shape_row],
+        end=t_end[shape_row],
+        unadjusted_start=t_ustart[shape_row],
+        unadjusted_end=t_uend[shape_row],
+        alive=t_alive[shape_row],
+        n_periods=t_m[shape_row],
         year_fraction=yf,
+        shape_row=shape_row,
+        template_start=t_start,
+        template_end=t_end,
+        template_alive=t_alive,
     )

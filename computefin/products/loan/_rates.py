@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 
 from computefin.domain.conventions import BusinessDayConvention, DayCount
 from computefin.domain.market import MarketSnapshot, RateIndex
@@ -86,6 +87,20 @@ def _fail(cols: LoanColumns, rows: Iterable[int], reason: str) -> MarketDataErro
     return MarketDataError(f"CollateralLoan[{ids[0]}].index: {reason}{more}")
 
 
+def _by_day(days: IntArray, fn: Callable[[IntArray], IntArray | FloatArray]) -> npt.NDArray[Any]:
+    """``fn`` of each day number, evaluated once per distinct day (a dense lookup table)."""
+    if days.size == 0:
+        return fn(days)
+    lo = int(days.min())
+    present = np.zeros(int(days.max()) - lo + 1, dtype=bool)
+    present[days - lo] = True
+    unique = np.flatnonzero(present) + lo
+    values = np.asarray(fn(unique))
+    table = np.zeros(present.size, dtype=values.dtype)
+    table[unique - lo] = values
+    return table[days - lo]
+
+
 def _fixing_days(
     cols: LoanColumns,
     grid: PeriodGrid,
@@ -94,17 +109,28 @@ def _fixing_days(
 ) -> IntArray:
     """``fixing_lag`` business days before each accrual start, per (calendar, lag) group."""
     out = grid.start[rows].copy()
-    keys = [(cols.calendar[r], int(cols.fixing_lag[r])) for r in rows.tolist()]
-    for name, lag in sorted(set(keys)):
+    layout = cols.layout
+    lag_of = cols.fixing_lag[rows]
+    cal_of = layout.calendar_code[rows]
+    pairs = sorted(
+        {
+            (layout.calendar_names[c], c, lag)
+            for c, lag in zip(cal_of.tolist(), lag_of.tolist(), strict=True)
+        }
+    )
+    for name, code, lag in pairs:
         if lag == 0:
             continue
-        picked = np.asarray([k == (name, lag) for k in keys], dtype=bool)
-        unique, inverse = np.unique(out[picked], return_inverse=True)
+        picked = (cal_of == code) & (lag_of == lag)
         cal = loan_calendar(name, calendars)
-        moved = unique.astype("datetime64[D]")
-        for _ in range(lag):
-            moved = cal.adjust_array(moved - 1, BusinessDayConvention.PRECEDING)
-        out[picked] = moved.astype(np.int64)[inverse.reshape(-1)].reshape(out[picked].shape)
+
+        def moved(unique: IntArray, cal: MarketCalendar = cal, lag: int = lag) -> IntArray:
+            out_days = unique.astype("datetime64[D]")
+            for _ in range(lag):
+                out_days = cal.adjust_array(out_days - 1, BusinessDayConvention.PRECEDING)
+            return out_days.astype(np.int64)
+
+        out[picked] = _by_day(out[picked], moved)
     return out
 
 
@@ -191,21 +217,39 @@ def period_rates(
                         f"no {index.value} curve to project fixings after {market.as_of} "
                         f"(add {index.value} rate quotes to the snapshot, or pass curves=)",
                     )
-                start, end = grid.start[rows], grid.end[rows]
                 codes = cols.day_count[rows]
                 for code in np.unique(codes).tolist():
-                    mask = future & (codes == code)[:, None]
-                    values[mask] = _forward(curve, start[mask], end[mask], DAY_COUNTS[code])
+                    picked = np.flatnonzero(codes == code)
+                    shape_row = grid.shape_row[rows[picked]]
+                    used = np.unique(shape_row)
+                    # future fixings accrue after as_of (the fixing precedes the start)
+                    live = grid.template_alive[used] & (grid.template_start[used] > as_of)
+                    per_shape = np.zeros(live.shape, dtype=np.float64)
+                    per_shape[live] = _forward(
+                        curve,
+                        grid.template_start[used][live],
+                        grid.template_end[used][live],
+                        DAY_COUNTS[code],
+                    )
+                    gathered = per_shape[np.searchsorted(used, shape_row)]
+                    sub = future[picked]
+                    part = values[picked]
+                    part[sub] = gathered[sub]
+                    values[picked] = part
         index_rate[rows] = values
         source[rows] = np.where(past, HISTORICAL, np.where(future, PROJECTED, FIXED))
-    margin, floor, cap = cols.margin[:, None], cols.floor[:, None], cols.cap[:, None]
-    on_index = cols.floor_on_index[:, None]
+    f = floating
+    margin, floor, cap = cols.margin[f, None], cols.floor[f, None], cols.cap[f, None]
+    idx = index_rate[f]
     all_in = np.where(
-        on_index, np.clip(index_rate, floor, cap) + margin, np.clip(index_rate + margin, floor, cap)
+        cols.floor_on_index[f, None],
+        np.clip(idx, floor, cap) + margin,
+        np.clip(idx + margin, floor, cap),
     )
-    is_float = cols.is_floating[:, None] & grid.alive
-    rate = np.where(is_float, all_in, rate)
-    return PeriodRates(rate, np.where(is_float, index_rate, 0.0), fixing_day, source)
+    live = grid.alive[f]
+    rate[f] = np.where(live, all_in, rate[f])
+    index_rate[f] = np.where(live, idx, 0.0)
+    return PeriodRates(rate, index_rate, fixing_day, source)
 
 
 def _project_lpr(
@@ -245,6 +289,6 @@ def _project_lpr(
     window = LPR_WINDOW_DAYS[index]
     today = np.asarray([as_of], dtype=np.int64)
     base = _forward(reference, today, today + window, DayCount.ACT_365F)[0]
-    moved = _forward(reference, fix, fix + window, DayCount.ACT_365F)
+    moved = _by_day(fix, lambda d: _forward(reference, d, d + window, DayCount.ACT_365F))
     out: FloatArray = float(hist_rates[pos]) + (moved - base)
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final, Literal
@@ -23,8 +23,10 @@ import pandas as pd
 from computefin.domain.market import MarketSnapshot, RateIndex
 from computefin.errors import FieldProblem, ValidationError
 from computefin.pricing import Curve, MarketCalendar, build_curves
-from computefin.products.loan._columns import LoanColumns
+from computefin.products.loan._columnar import ParsedColumns, parse_columns
+from computefin.products.loan._columns import LoanColumns, concat_columns, select_columns
 from computefin.products.loan._fields import LoanCollateral, LoanCovenants
+from computefin.products.loan._grid import GridCache
 from computefin.products.loan.cashflows import LoanCashflows, book_cashflows
 from computefin.products.loan.model import CollateralLoan
 
@@ -114,6 +116,50 @@ def _row_to_data(row: Mapping[Hashable, Any], loan_id: str | None) -> dict[str, 
     return data
 
 
+def _load_row(
+    label: Hashable, row: Mapping[Hashable, Any], bad: list[LoanRowError]
+) -> CollateralLoan | None:
+    """One frame row as a model, or ``None`` with its problems appended to ``bad``."""
+    raw_id = row.get("id")
+    loan_id = None if _missing(raw_id) else str(_plain(raw_id)).strip()
+    try:
+        return CollateralLoan.model_validate(_row_to_data(row, loan_id))
+    except ValidationError as exc:
+        bad.extend(LoanRowError(label, loan_id, p.field, p.reason, p.value) for p in exc.problems)
+        return None
+
+
+def _duplicate(label: Hashable, loan_id: str, first: Hashable) -> LoanRowError:
+    return LoanRowError(
+        label,
+        loan_id,
+        f"CollateralLoan[{loan_id}].id",
+        f"duplicates the id of frame row {first}",
+        loan_id,
+    )
+
+
+def _raise_if(bad: Sequence[LoanRowError], errors: str) -> None:
+    if bad and errors == "raise":
+        raise ValidationError.from_problems(
+            FieldProblem(e.field, f"{e.reason} (frame row {e.row})", e.value) for e in bad
+        )
+
+
+def _assemble(
+    parsed: ParsedColumns, slow_loans: Mapping[int, CollateralLoan], keep: Sequence[int]
+) -> LoanColumns:
+    """The columns of the kept rows, in frame order: fast rows' arrays, slow rows' models."""
+    fast_pos = parsed.fast
+    if not slow_loans and len(keep) == fast_pos.size:
+        return parsed.columns
+    slow_pos = np.asarray(sorted(slow_loans), dtype=np.int64)
+    slow_cols = LoanColumns.from_loans([slow_loans[p] for p in slow_pos.tolist()])
+    both = concat_columns(parsed.columns, slow_cols)
+    where = {p: i for i, p in enumerate([*fast_pos.tolist(), *slow_pos.tolist()])}
+    return select_columns(both, np.asarray([where[p] for p in keep], dtype=np.int64))
+
+
 class LoanBook:
     """Validated loans with unique ids, and the array kernel that values them together.
 
@@ -151,7 +197,10 @@ class LoanBook:
             seen.setdefault(loan.id, i)
         if problems:
             raise ValidationError.from_problems(problems)
-        self._loans = found
+        self._loans: tuple[CollateralLoan, ...] | None = found
+        self._make_loans: Callable[[], tuple[CollateralLoan, ...]] | None = None
+        self._ids: tuple[str, ...] | None = None
+        self._n = len(found)
         self._errors = tuple(errors)
 
     @classmethod
@@ -190,38 +239,114 @@ class LoanBook:
         bad: list[LoanRowError] = []
         seen: dict[str, Hashable] = {}
         for label, row in zip(frame.index, frame.to_dict("records"), strict=True):
-            raw_id = row.get("id")
-            loan_id = None if _missing(raw_id) else str(_plain(raw_id)).strip()
-            try:
-                loan = CollateralLoan.model_validate(_row_to_data(row, loan_id))
-            except ValidationError as exc:
-                bad.extend(
-                    LoanRowError(label, loan_id, p.field, p.reason, p.value) for p in exc.problems
-                )
+            loan = _load_row(label, row, bad)
+            if loan is None:
                 continue
             if loan.id in seen:
-                bad.append(
-                    LoanRowError(
-                        label,
-                        loan.id,
-                        f"CollateralLoan[{loan.id}].id",
-                        f"duplicates the id of frame row {seen[loan.id]}",
-                        loan.id,
-                    )
-                )
+                bad.append(_duplicate(label, loan.id, seen[loan.id]))
                 continue
             seen[loan.id] = label
             loans.append(loan)
-        if bad and errors == "raise":
-            raise ValidationError.from_problems(
-                FieldProblem(e.field, f"{e.reason} (frame row {e.row})", e.value) for e in bad
-            )
+        _raise_if(bad, errors)
         return cls(loans, bad)
+
+    @classmethod
+    def from_columns(
+        cls,
+        data: pd.DataFrame | Mapping[str, Any],
+        *,
+        validate: bool = True,
+        errors: Literal["raise", "collect"] = "raise",
+    ) -> LoanBook:
+        """Load a book from columns (a frame, or a mapping of equal-length arrays) without
+        building a model per loan: the fast way in for large books.
+
+        The layout, the rules, the errors (``raise`` / ``collect``, named
+        ``CollateralLoan[<id>].<field>``, with the frame row) and the loans are those of
+        :meth:`from_frame`: rules are checked as array operations over all rows, and only
+        the rows that break one, or carry what the column checks do not cover (draws, a
+        custom schedule, collateral, covenants, unusual spellings), go through
+        :class:`CollateralLoan` one by one. :attr:`loans` are built on first use.
+        ``validate=False`` skips the array rule checks (for terms already validated
+        upstream; a broken rule then goes unreported).
+
+        >>> book = LoanBook.from_columns({
+        ...     "id": ["a", "b"], "borrower_counterparty_id": ["x", "x"],
+        ...     "principal": [100.0, 250.0], "currency": ["USD", "CNY"],
+        ...     "start": np.array(["2027-01-15", "2027-02-01"], dtype="datetime64[D]"),
+        ...     "maturity": np.array(["2029-01-15", "2030-02-01"], dtype="datetime64[D]"),
+        ...     "frequency": ["quarterly", "annual"], "amortization": ["level", "bullet"],
+        ...     "fixed_rate": [0.06, np.nan], "index": [None, "LPR1Y"],
+        ...     "margin": [np.nan, 0.01]})
+        >>> book.ids, len(book)
+        (('a', 'b'), 2)
+        >>> book.loans[1].calendar, book.loans[1].fixing_lag_days
+        ('CN-IB', 0)
+        >>> LoanBook.from_columns({"id": ["c"], "borrower_counterparty_id": ["x"],
+        ...     "principal": [1.0], "currency": ["USD"], "start": ["2027-01-15"],
+        ...     "maturity": ["2026-01-15"], "frequency": ["annual"],
+        ...     "amortization": ["bullet"], "fixed_rate": [0.05]})
+        Traceback (most recent call last):
+        ...
+        computefin.errors.ValidationError: CollateralLoan[c].maturity: must be after start ...
+        """
+        if errors not in ("raise", "collect"):
+            raise ValidationError("errors", "must be 'raise' or 'collect'", errors)
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+        parsed = parse_columns(frame, validate=validate)
+        labels = list(frame.index)
+        problems: dict[int, list[LoanRowError]] = {}
+        slow_loans: dict[int, CollateralLoan] = {}
+        if parsed.slow.size:
+            records = frame.iloc[parsed.slow].to_dict("records")
+            for pos, row in zip(parsed.slow.tolist(), records, strict=True):
+                found: list[LoanRowError] = []
+                loan = _load_row(labels[pos], row, found)
+                if loan is None:
+                    problems[pos] = found
+                else:
+                    slow_loans[pos] = loan
+        # good rows in frame order; a repeated id is an error of the later row
+        fast_ids = dict(zip(parsed.fast.tolist(), parsed.columns.ids, strict=True))
+        order = sorted([*fast_ids, *slow_loans]) if slow_loans else list(fast_ids)
+        ids = [fast_ids[p] if p in fast_ids else slow_loans[p].id for p in order]
+        keep = order
+        if len(set(ids)) != len(ids):
+            keep = []
+            seen: dict[str, int] = {}
+            for p, loan_id in zip(order, ids, strict=True):
+                if loan_id in seen:
+                    problems[p] = [_duplicate(labels[p], loan_id, labels[seen[loan_id]])]
+                    continue
+                seen[loan_id] = p
+                keep.append(p)
+        bad = [e for p in sorted(problems) for e in problems[p]]
+        _raise_if(bad, errors)
+        columns = _assemble(parsed, slow_loans, keep)
+        book = cls.__new__(cls)
+        book._loans = None
+        book._ids = columns.ids
+        book._n = len(columns)
+        book._errors = tuple(bad)
+        book.__dict__["columns"] = columns
+        rows = frame.iloc[keep] if len(keep) != len(frame) else frame
+
+        def make() -> tuple[CollateralLoan, ...]:
+            out: list[CollateralLoan] = []
+            for p, row in zip(keep, rows.to_dict("records"), strict=True):
+                found = slow_loans.get(p)
+                if found is None:
+                    found = CollateralLoan.model_validate(_row_to_data(row, fast_ids[p]))
+                out.append(found)
+            return tuple(out)
+
+        book._make_loans = make
+        return book
 
     def to_frame(self) -> pd.DataFrame:
         """One row per loan, in the layout :meth:`from_frame` reads (JSON list columns)."""
         records = []
-        for loan in self._loans:
+        for loan in self.loans:
             as_json = loan.model_dump(mode="json")
             flat: dict[str, Any] = {}
             for name in CollateralLoan.model_fields:
@@ -236,7 +361,11 @@ class LoanBook:
 
     @property
     def loans(self) -> tuple[CollateralLoan, ...]:
-        """The loans, in load order."""
+        """The loans, in load order (a columnar book builds its models on first use)."""
+        if self._loans is None:
+            assert self._make_loans is not None
+            self._loans = self._make_loans()
+            self._make_loans = None
         return self._loans
 
     @property
@@ -247,21 +376,23 @@ class LoanBook:
     @property
     def ids(self) -> tuple[str, ...]:
         """Loan ids, in load order."""
-        return tuple(loan.id for loan in self._loans)
+        if self._ids is None:
+            self._ids = tuple(loan.id for loan in self.loans)
+        return self._ids
 
     def __len__(self) -> int:
-        return len(self._loans)
+        return self._n
 
     def __iter__(self) -> Iterator[CollateralLoan]:
-        return iter(self._loans)
+        return iter(self.loans)
 
     def __getitem__(self, key: int | str) -> CollateralLoan:
         if isinstance(key, str):
-            for loan in self._loans:
+            for loan in self.loans:
                 if loan.id == key:
                     return loan
             raise KeyError(f"no loan {key!r} in the book")
-        return self._loans[key]
+        return self.loans[key]
 
     def __repr__(self) -> str:
         return f"LoanBook({len(self)} loans, {len(self._errors)} row errors)"
@@ -269,7 +400,7 @@ class LoanBook:
     @cached_property
     def columns(self) -> LoanColumns:
         """The loans' terms as arrays (built once, on first use)."""
-        return LoanColumns.from_loans(self._loans)
+        return LoanColumns.from_loans(self.loans)
 
     def cashflows(
         self,
@@ -298,11 +429,21 @@ class LoanBook:
         """:meth:`cashflows` chunk by chunk (``chunk_size`` loans each), curves built once."""
         if chunk_size < 1:
             raise ValidationError("chunk_size", "must be at least 1", chunk_size)
-        if curves is None and market is not None and any(loan.is_floating for loan in self):
+        columnar = "columns" in self.__dict__
+        if columnar:
+            floating = bool(self.columns.is_floating.any())
+        else:
+            floating = any(loan.is_floating for loan in self.loans)
+        if curves is None and market is not None and floating:
             curves = build_curves(market)
+        cache = GridCache(calendars)  # each schedule shape made once for the whole book
         for lo in range(0, len(self), chunk_size):
-            part = LoanBook(self._loans[lo : lo + chunk_size])
-            yield part.cashflows(market, curves=curves, calendars=calendars)
+            part = (
+                self.columns.take(slice(lo, lo + chunk_size))
+                if columnar
+                else LoanColumns.from_loans(self.loans[lo : lo + chunk_size])
+            )
+            yield book_cashflows(part, market, curves, calendars, cache)
 
 
 _DATE_FIELDS: Final[frozenset[str]] = frozenset(

@@ -47,7 +47,7 @@ from computefin.products.loan._columns import (
     LoanColumns,
 )
 from computefin.products.loan._fields import Amortization
-from computefin.products.loan._grid import PeriodGrid, build_grid, year_fractions
+from computefin.products.loan._grid import GridCache, PeriodGrid, build_grid, year_fractions
 from computefin.products.loan._rates import FIXED, HISTORICAL, PROJECTED, period_rates
 from computefin.products.loan.model import CENT
 
@@ -224,85 +224,162 @@ def _custom_terms(cols: LoanColumns, grid: PeriodGrid) -> FloatArray:
     return out
 
 
+def _needs_fee(cols: LoanColumns) -> BoolArray:
+    """Loans whose commitment fee is not identically +0.0: a fee rate, or draws other than
+    the whole principal at start (for the others ``undrawn * yf - weight`` is exactly 0)."""
+    n = len(cols)
+    out: BoolArray = cols.commitment_fee_rate != 0.0
+    count = np.bincount(cols.draw_loan, minlength=n)
+    single = count[cols.draw_loan] == 1
+    plain = np.zeros(n, dtype=bool)
+    owner = cols.draw_loan[single]
+    plain[owner] = (cols.draw_day[single] == cols.layout.start_day[owner]) & (
+        cols.draw_amount[single] == cols.principal[owner]
+    )
+    out |= ~plain
+    return out
+
+
+def _amortize(
+    kind: int,
+    owed_in: FloatArray,
+    left: IntArray,
+    factor: FloatArray | None,
+    balloon: FloatArray,
+    drawn: FloatArray,
+    custom: FloatArray,
+) -> FloatArray:
+    """Scheduled principal of one amortization type in one period (rows of that type)."""
+    if kind == _CODE[Amortization.BULLET]:
+        return np.zeros_like(owed_in)
+    if kind == _CODE[Amortization.STRAIGHT]:
+        out: FloatArray = owed_in / left
+        return out
+    if kind == _CODE[Amortization.LEVEL]:
+        assert factor is not None
+        return owed_in * factor
+    if kind == _CODE[Amortization.BALLOON]:
+        assert factor is not None
+        return (owed_in - balloon * drawn) * factor
+    return custom
+
+
+def _principal(
+    cols: LoanColumns, grid: PeriodGrid, rate: FloatArray, draw: FloatArray, custom: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Opening balance and principal paid per period: the one sequential recursion.
+
+    Rows are taken one amortization type at a time, periods on the first axis of
+    contiguous ``(P, k)`` copies; annuity factors are computed for all periods up front
+    (they depend on the rate and the periods left, not on the balance).
+    """
+    n, width = grid.shape
+    opening = np.zeros((n, width))
+    principal = np.zeros((n, width))
+    if width == 0:
+        return opening, principal
+    steps = np.arange(width)
+    level_kinds = (_CODE[Amortization.LEVEL], _CODE[Amortization.BALLOON])
+    for kind in np.unique(cols.amortization).tolist():
+        rows = np.flatnonzero(cols.amortization == kind)
+        m = grid.n_periods[rows]
+        left = np.maximum(m[:, None] - steps, 1)
+        factor_t = None
+        if kind in level_kinds:
+            yf = grid.year_fraction[rows]
+            factor_t = np.ascontiguousarray(_level_factor(rate[rows] * yf, left).T)
+        left_t = np.ascontiguousarray(left.T)
+        draw_t = np.ascontiguousarray(draw[rows].T)
+        live_t = np.ascontiguousarray(grid.alive[rows].T)
+        last_t = np.ascontiguousarray((m[:, None] - 1 == steps).T)
+        custom_t = np.ascontiguousarray(custom[rows].T)
+        drawn_t = np.cumsum(draw_t, axis=0) if kind == _CODE[Amortization.BALLOON] else draw_t
+        balloon = cols.balloon_share[rows]
+        opening_t = np.empty((width, rows.size))
+        paid_t = np.empty((width, rows.size))
+        balance = np.zeros(rows.size)
+        for t in range(width):
+            opening_t[t] = balance
+            owed = balance + draw_t[t]
+            scheduled = _amortize(
+                kind,
+                owed,
+                left_t[t],
+                None if factor_t is None else factor_t[t],
+                balloon,
+                drawn_t[t],
+                custom_t[t],
+            )
+            paid = np.where(live_t[t], np.where(last_t[t], owed, scheduled), 0.0)
+            paid_t[t] = paid
+            balance = owed - paid
+        opening[rows] = opening_t.T
+        principal[rows] = paid_t.T
+    return opening, principal
+
+
 def book_cashflows(
     cols: LoanColumns,
     market: MarketSnapshot | None = None,
     curves: Mapping[RateIndex, Curve] | None = None,
     calendars: Mapping[str, MarketCalendar] | None = None,
+    cache: GridCache | None = None,
 ) -> LoanCashflows:
-    """Cash flows of every loan in ``cols`` (see the module docs for the formulas)."""
-    grid = build_grid(cols, calendars)
+    """Cash flows of every loan in ``cols`` (see the module docs for the formulas).
+
+    ``cache`` carries schedules over between calls with the same ``calendars``.
+    """
+    grid = build_grid(cols, calendars, cache)
     rates = period_rates(cols, grid, market, curves, calendars)
     n, width = grid.shape
     alive, yf, rate = grid.alive, grid.year_fraction, rates.rate
     draw, interest_weight, fee_weight = _draw_terms(cols, grid)
     custom = _custom_terms(cols, grid)
-    codes = np.broadcast_to(cols.day_count[:, None], grid.shape)
-    available_end = np.clip(cols.availability_end[:, None], grid.start, grid.end)
-    yf_available = year_fractions(codes, grid.start, available_end)
-    available = alive & (cols.availability_end[:, None] > grid.start)
-
-    opening = np.zeros(grid.shape)
-    undrawn = np.zeros(grid.shape)
-    interest = np.zeros(grid.shape)
-    principal = np.zeros(grid.shape)
-    fee = np.zeros(grid.shape)
-    closing = np.zeros(grid.shape)
-    kind = cols.amortization
-    is_bullet = kind == _CODE[Amortization.BULLET]
-    is_straight = kind == _CODE[Amortization.STRAIGHT]
-    is_level = kind == _CODE[Amortization.LEVEL]
-    is_balloon = kind == _CODE[Amortization.BALLOON]
-    balance = np.zeros(n)
-    drawn = np.zeros(n)
-    for t in range(width):
-        live = alive[:, t]
-        opening[:, t] = balance
-        undrawn[:, t] = np.where(available[:, t], cols.principal - drawn, 0.0)
-        drawn = drawn + draw[:, t]
-        owed = balance + draw[:, t]
-        left = np.maximum(grid.n_periods - t, 1)
-        factor = _level_factor(rate[:, t] * yf[:, t], left)
-        scheduled = np.select(
-            [is_bullet, is_straight, is_level, is_balloon],
-            [
-                np.zeros(n),
-                owed / left,
-                owed * factor,
-                (owed - cols.balloon_share * drawn) * factor,
-            ],
-            default=custom[:, t],
+    opening, principal = _principal(cols, grid, rate, draw, custom)
+    owed = opening + draw
+    over = principal > owed + CENT
+    if bool(over.any()):
+        t = int(np.flatnonzero(over.any(axis=0))[0])
+        bad = int(np.flatnonzero(over[:, t])[0])
+        raise ValidationError(
+            f"CollateralLoan[{cols.ids[bad]}].custom_principal_schedule",
+            f"repays {principal[bad, t]!r} in period {t + 1}, more than the {owed[bad, t]!r} drawn",
         )
-        last = grid.n_periods - 1 == t
-        paid = np.where(live, np.where(last, owed, scheduled), 0.0)
-        if bool(np.any(paid > owed + CENT)):
-            bad = int(np.flatnonzero(paid > owed + CENT)[0])
-            raise ValidationError(
-                f"CollateralLoan[{cols.ids[bad]}].custom_principal_schedule",
-                f"repays {paid[bad]!r} in period {t + 1}, more than the {owed[bad]!r} drawn",
+    closing = owed - principal
+    interest = rate * (opening * yf + interest_weight)
+    undrawn = np.zeros((n, width))
+    fee = np.zeros((n, width))
+    end_of_availability = cols.availability_end[:, None]
+    available = alive & (end_of_availability > grid.start)
+    if width:
+        drawn_before = np.cumsum(draw, axis=1)
+        drawn_before[:, 1:] = drawn_before[:, :-1]
+        drawn_before[:, 0] = 0.0
+        undrawn = np.where(available, cols.principal[:, None] - drawn_before, 0.0)
+        rows = np.flatnonzero(_needs_fee(cols))
+        if rows.size:
+            start = grid.start[rows]
+            available_end = np.clip(end_of_availability[rows], start, grid.end[rows])
+            codes = np.broadcast_to(cols.day_count[rows, None], start.shape)
+            yf_available = year_fractions(codes, start, available_end)
+            fee[rows] = cols.commitment_fee_rate[rows, None] * (
+                undrawn[rows] * yf_available - fee_weight[rows]
             )
-        principal[:, t] = paid
-        interest[:, t] = rate[:, t] * (balance * yf[:, t] + interest_weight[:, t])
-        fee[:, t] = cols.commitment_fee_rate * (
-            undrawn[:, t] * yf_available[:, t] - fee_weight[:, t]
-        )
-        balance = owed - paid
-        closing[:, t] = balance
-    upfront = np.zeros(grid.shape)
+    upfront = np.zeros((n, width))
     if width:
         upfront[:, 0] = np.where(alive[:, 0], cols.upfront_fee_rate * cols.principal, 0.0)
     total = interest + principal + fee + upfront - draw
-    start = grid.start.astype("datetime64[D]")
-    end = grid.end.astype("datetime64[D]")
+    start_dates = grid.start.view("datetime64[D]")
+    end_dates = grid.end.view("datetime64[D]")
     return LoanCashflows(
         loan_ids=cols.ids,
         currency=cols.currency,
         n_periods=grid.n_periods,
         alive=alive,
-        accrual_start=start,
-        accrual_end=end,
-        pay_date=end.copy(),
-        fixing_date=rates.fixing_day.astype("datetime64[D]"),
+        accrual_start=start_dates,
+        accrual_end=end_dates,
+        pay_date=end_dates.copy(),
+        fixing_date=rates.fixing_day.view("datetime64[D]"),
         fixing_source=rates.source,
         year_fraction=yf,
         opening_balance=opening,
