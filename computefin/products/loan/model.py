@@ -42,6 +42,9 @@ from computefin.products.loan._fields import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from computefin.domain.portfolio import Portfolio
+    from computefin.products.valuation import LoanValuation
+
 __all__ = [
     "CENT",
     "DEFAULT_CALENDARS",
@@ -307,3 +310,29 @@ class CollateralLoan(DomainModel):
 
         book = LoanBook.from_models([self])
         return book.cashflows(market, curves=curves, calendars=calendars).loan_frame(0)
+
+    def value(
+        self,
+        market: MarketSnapshot,
+        portfolio: Portfolio,
+        scenarios: int | None = None,
+        **options: Any,
+    ) -> LoanValuation:
+        """The loan's valuation (:func:`computefin.products.valuation.value_loan`).
+
+        ``portfolio`` resolves the borrower, the collateral fleets and the assigned
+        contracts the loan names by id; ``scenarios`` is a number of paths (with
+        ``seed=...``) or None for the expected case.
+
+        >>> from computefin.domain import demo_market, demo_portfolio
+        >>> loan = CollateralLoan(id="fx-2", borrower_counterparty_id="us-neocloud",
+        ...     principal=10e6, currency="USD", start=dt.date(2027, 1, 15),
+        ...     maturity=dt.date(2030, 1, 15), frequency="quarterly",
+        ...     amortization="straight", fixed_rate=0.09)
+        >>> loan.value(demo_market(), demo_portfolio()).outstanding
+        10000000.0
+        """
+        # Imported here: the valuation builds on this module.
+        from computefin.products.valuation import value_loan
+
+        return value_loan(self, portfolio, market, scenarios, **options)
