@@ -74,6 +74,16 @@ class PeriodGrid:
         return (self.end_dates - as_of).astype(np.float64) / 365.0
 
     @cached_property
+    def start_times(self) -> FloatArray:
+        """Time of each period's start from ``as_of``, years ACT/365F.
+
+        >>> period_grid(dt.date(2026, 1, 1), 2).start_times.round(4).tolist()
+        [0.0, 0.0849]
+        """
+        as_of = np.datetime64(self.as_of, "D")
+        return (self.start_dates - as_of).astype(np.float64) / 365.0
+
+    @cached_property
     def months(self) -> FloatArray:
         """Length of each period in months (12 x year fraction, ACT/365F)."""
         return self.year_fractions * 12.0

@@ -137,7 +137,7 @@ def value_fleet(inputs: ProjectionInputs) -> FleetValuation:
     site = fleet.site
     fx_site = inputs.market.fx(site.currency.value, inputs.currency)
     utilization = inputs.utilization.expected(ext)
-    a_ext = ext.times - ext.year_fractions
+    a_ext = ext.start_times
     assumptions = inputs.assumptions
     shape = (len(groups), grid.n_periods)
     gross, cost, resale_value, expected_price = (np.zeros(shape) for _ in range(4))

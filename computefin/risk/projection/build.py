@@ -109,10 +109,7 @@ def simulate_scenarios(
 
 
 def _bounds(inputs: ProjectionInputs) -> tuple[FloatArray, FloatArray]:
-    as_of = np.datetime64(inputs.grid.as_of, "D")
-    a = (inputs.grid.start_dates - as_of).astype(np.float64) / 365.0
-    b = (inputs.grid.end_dates - as_of).astype(np.float64) / 365.0
-    return a, b
+    return inputs.grid.start_times, inputs.grid.times
 
 
 def _service(inputs: ProjectionInputs) -> tuple[FloatArray, FloatArray]:
