@@ -53,7 +53,7 @@ array([1.86201373, 0.97087379])
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -66,11 +66,13 @@ from computefin.pricing.curves import Curve
 from computefin.pricing.daycounts import parse_day_count, year_fraction_days
 
 __all__ = [
+    "BondMeasures",
     "CashflowMatrix",
     "DayCounts",
     "PriceKind",
     "YieldCompounding",
     "accrued_interest",
+    "bond_measures",
     "clean_present_value",
     "convexity",
     "cs01",
@@ -218,6 +220,19 @@ def _day_counts(value: Any, n: int, field: str) -> DayCounts:
 
 def _frozen(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     out = np.array(arr, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+def _view(value: Any, dtype: Any, field: str, shape: tuple[int, int] | None) -> npt.NDArray[Any]:
+    """A read-only view of ``value`` as ``dtype`` (a copy only if the dtype differs)."""
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, f"must be a {np.dtype(dtype).name} array") from exc
+    if shape is not None and arr.shape != shape:
+        raise ValidationError(field, f"shape {arr.shape} does not match pay_dates {shape}")
+    out = arr.view()
     out.setflags(write=False)
     return out
 
@@ -411,6 +426,99 @@ class CashflowMatrix:
         sets(self, "coupon_amounts", None if coupons is None else _frozen(coupons))
         sets(self, "principal", None if paid_back is None else _frozen(paid_back))
 
+    @classmethod
+    def from_trusted(
+        cls,
+        *,
+        ids: npt.ArrayLike,
+        pay_dates: Any,
+        amounts: npt.ArrayLike,
+        alive: npt.ArrayLike,
+        settlement: Any,
+        frequency: Any,
+        day_count: Any = DayCount.ACT_365F,
+        accrual_start: Any = None,
+        accrual_end: Any = None,
+        coupon_amounts: npt.ArrayLike | None = None,
+        accrual_day_count: Any = None,
+        principal: npt.ArrayLike | None = None,
+    ) -> CashflowMatrix:
+        """A matrix from arrays a kernel has just built: no value checks, no copies.
+
+        The fast path for producers (a cash-flow kernel) that build well-formed arrays
+        themselves; users should call the validating constructor. Only shapes, dtypes,
+        ``settlement``, ``frequency`` and the day-count names are checked (cheap, per
+        instrument); the ``(n, k)`` arrays are stored as read-only *views* of the
+        arrays passed (no copy when their dtype is already right), so the caller must
+        not modify them afterwards, and must guarantee what the constructor would
+        otherwise check or normalise:
+
+        * ``pay_dates`` ``datetime64[D]``, not NaT and non-decreasing where ``alive``;
+        * ``amounts``, ``coupon_amounts``, ``principal`` finite, and 0.0 where not
+          ``alive``;
+        * ``accrual_start`` / ``accrual_end`` NaT where a live slot has no coupon and
+          where not ``alive``, ``end >= start``, coupons 0 without an accrual period.
+
+        Given such arrays, every function returns what it returns on the validated
+        matrix (a test holds them equal).
+
+        >>> cf = _example_book()
+        >>> fast = CashflowMatrix.from_trusted(
+        ...     ids=cf.ids, pay_dates=cf.pay_dates, amounts=cf.amounts, alive=cf.alive,
+        ...     settlement=cf.settlement, frequency=1, principal=cf.principal)
+        >>> bool(np.array_equal(weighted_average_life(fast), weighted_average_life(cf)))
+        True
+        """
+        sets = object.__setattr__
+        self = object.__new__(cls)
+        ids_ = np.asarray(ids)
+        if ids_.dtype.kind != "U":
+            ids_ = ids_.astype(str)
+        if ids_.ndim != 1:
+            raise ValidationError("CashflowMatrix.ids", f"must be 1-D, got shape {ids_.shape}")
+        n = ids_.size
+        pay = _view(pay_dates, "datetime64[D]", "CashflowMatrix.pay_dates", None)
+        if pay.ndim != 2 or pay.shape[0] != n:
+            raise ValidationError(
+                "CashflowMatrix.pay_dates", f"must have shape ({n}, k), got {pay.shape}"
+            )
+        shape = (n, int(pay.shape[1]))
+
+        def grid(value: Any, field: str, dtype: Any) -> npt.NDArray[Any] | None:
+            return None if value is None else _view(value, dtype, field, shape)
+
+        dc = _day_counts(day_count, n, "CashflowMatrix.day_count")
+        acc_dc = (
+            dc
+            if accrual_day_count is None
+            else _day_counts(accrual_day_count, n, "CashflowMatrix.accrual_day_count")
+        )
+        given = [x is not None for x in (accrual_start, accrual_end, coupon_amounts)]
+        if any(given) and not all(given):
+            raise ValidationError(
+                "CashflowMatrix.accrual_start",
+                "give accrual_start, accrual_end and coupon_amounts together, or none of them",
+            )
+        settle = _settlement_days(settlement, n, "CashflowMatrix.settlement")
+        sets(self, "ids", _view(ids_, ids_.dtype, "CashflowMatrix.ids", None))
+        sets(self, "pay_dates", pay)
+        sets(self, "amounts", grid(amounts, "CashflowMatrix.amounts", np.float64))
+        sets(self, "alive", grid(alive, "CashflowMatrix.alive", np.bool_))
+        sets(self, "settlement", _view(settle.astype("datetime64[D]"), None, "", None))
+        sets(self, "frequency", _view(_frequency(frequency, n, "CashflowMatrix.frequency"),
+                                      None, "", None))  # fmt: skip
+        sets(self, "day_count", dc if isinstance(dc, DayCount) else _view(dc, None, "", None))
+        sets(self, "accrual_day_count",
+             acc_dc if isinstance(acc_dc, DayCount) else _view(acc_dc, None, "", None))  # fmt: skip
+        sets(self, "accrual_start",
+             grid(accrual_start, "CashflowMatrix.accrual_start", "datetime64[D]"))  # fmt: skip
+        sets(self, "accrual_end",
+             grid(accrual_end, "CashflowMatrix.accrual_end", "datetime64[D]"))  # fmt: skip
+        sets(self, "coupon_amounts",
+             grid(coupon_amounts, "CashflowMatrix.coupon_amounts", np.float64))  # fmt: skip
+        sets(self, "principal", grid(principal, "CashflowMatrix.principal", np.float64))
+        return self
+
     def __repr__(self) -> str:
         return f"CashflowMatrix(n={self.n}, k={self.k})"
 
@@ -519,15 +627,22 @@ def _steps(cf: CashflowMatrix, live: _Live, dc: DayCounts) -> FloatArray:
     prev = np.empty_like(pay)
     if cf.k:
         prev[:, 0] = live.settle
-        prev[:, 1:] = np.maximum.accumulate(pay, axis=1)[:, :-1]
+        # the running maximum of pay; a plain shift where rows never decrease (the usual
+        # case: counted dates ascend, uncounted slots hold settle), accumulate elsewhere
+        prev[:, 1:] = pay[:, :-1]
+        down = np.flatnonzero((pay[:, 1:] < pay[:, :-1]).any(axis=1))
+        if down.size:
+            prev[down, 1:] = np.maximum.accumulate(pay[down], axis=1)[:, :-1]
     step = _yf(prev, pay, dc)
     if cf.accrual_start is not None:
         has = live.counted & ~np.isnat(cf.accrual_start)
         start = np.where(has, cf.accrual_start.astype(np.int64), prev)
         split = has & (start != prev)
         if bool(split.any()):
-            broken = _yf(start, pay, dc) - _yf(start, prev, dc)
-            step = np.where(split, broken, step)
+            at = np.nonzero(split)  # only the broken periods (elementwise year fractions)
+            dc_at = dc if isinstance(dc, DayCount) else dc[at[0]]
+            s_at = start[at]
+            step[at] = _yf(s_at, pay[at], dc_at) - _yf(s_at, prev[at], dc_at)
     out: FloatArray = np.where(live.counted, step, 0.0)
     return out
 
@@ -589,9 +704,19 @@ def _curve_discounts(cf: CashflowMatrix, live: _Live, curve: Curve) -> FloatArra
         )
     if live.pay.size == 0:
         return np.zeros(live.pay.shape, dtype=np.float64)
-    d_pay = curve.discount(live.pay.astype("datetime64[D]"))
-    d_set = curve.discount(live.settle.astype("datetime64[D]"))
-    out: FloatArray = np.where(live.counted, d_pay / d_set[:, None], 0.0)
+    first = min(int(live.pay.min()), int(live.settle.min()))  # pay >= settle when counted
+    last = int(live.pay.max())
+    if 4 * (last - first + 1) <= live.pay.size:
+        # a big book pays on few distinct days: discount each day once, then look up
+        # (the curve is elementwise, so the factors are the same numbers)
+        table = curve.discount(np.arange(first, last + 1).astype("datetime64[D]"))
+        d_pay = table[live.pay - first]
+        d_set = table[live.settle - first]
+    else:
+        d_pay = curve.discount(live.pay.astype("datetime64[D]"))
+        d_set = curve.discount(live.settle.astype("datetime64[D]"))
+    d_pay /= d_set[:, None]
+    out: FloatArray = np.where(live.counted, d_pay, 0.0)
     return out
 
 
@@ -859,10 +984,11 @@ class _YieldKernel:
         compounding: str,
         frequency: Any,
         day_count: Any,
+        live: _Live | None = None,
     ) -> None:
         if compounding not in _COMPOUNDINGS:
             raise ValidationError("compounding", f"one of {', '.join(_COMPOUNDINGS)}", compounding)
-        live = _live(cf, settlement)
+        live = _live(cf, settlement) if live is None else live
         dc = cf.day_count if day_count is None else _day_counts(day_count, cf.n, "day_count")
         freq = cf.frequency if frequency is None else _frequency(frequency, cf.n, "frequency")
         self.n = cf.n
@@ -883,39 +1009,68 @@ class _YieldKernel:
     def terms(
         self, y: FloatArray, rows: IntArray | None, order: int
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Price, dP/dy and d2P/dy2 (the last two zero unless ``order`` asks for them)."""
+        """Price, dP/dy and d2P/dy2 (the last two zero unless ``order`` asks for them).
+
+        Compounded and continuous yields discount flow ``i`` by ``exp(-r t_i)`` with one
+        rate ``r`` per instrument, so the derivatives factor out of the sums:
+        ``P' = -sum(w t) / base`` and ``P'' = (sum(w t^2) + sum(w t) / f) / base^2``
+        (``base = 1 + y/f``; continuous: ``P' = -sum(w t)``, ``P'' = sum(w t^2)``), with
+        ``w = CF exp(-r t)``: one ``(n, k)`` buffer, updated in place.
+        """
         full = rows is None or rows.size == self.n
 
         def pick(x: npt.NDArray[Any]) -> npt.NDArray[Any]:
             return x if full else x[rows]
 
         c = pick(self.amounts)
-        yy = y[:, None]
+        zero = np.zeros(y.shape, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if self.compounding == "simple":
+                return self._simple_terms(c, pick(self.steps), y, order)
+            times = pick(self.times)
             if self.compounding == "continuous":
-                times = pick(self.times)
-                log_d = -yy * times
-                slope = -times
-                curve = np.zeros_like(times)
-            elif self.compounding == "compounded":
-                times = pick(self.times)
-                f = pick(self.freq)[:, None]
-                base = 1.0 + yy / f
-                log_d = -f * times * np.log1p(yy / f)
-                slope = -times / base
-                curve = times / (f * base * base)
+                rate = y
+                base = None
             else:
-                steps = pick(self.steps)
-                base = 1.0 + yy * steps
-                log_d = -np.cumsum(np.log1p(yy * steps), axis=1)
-                ratio = steps / base
-                slope = -np.cumsum(ratio, axis=1)
-                curve = np.cumsum(ratio * ratio, axis=1)
-            weighted = c * np.exp(log_d)
+                f = pick(self.freq)
+                base = 1.0 + y / f
+                rate = f * np.log1p(y / f)
+            w = np.multiply(times, -rate[:, None])
+            np.exp(w, out=w)
+            w *= c
+            price: FloatArray = w.sum(axis=1)
+            if order < 1:
+                return price, zero, zero
+            if order < 2:
+                wt = np.einsum("ij,ij->i", w, times)
+                return price, (-wt if base is None else -wt / base), zero
+            w *= times
+            wt = w.sum(axis=1)
+            wtt = np.einsum("ij,ij->i", w, times)
+            if base is None:
+                return price, -wt, wtt
+            return price, -wt / base, (wtt + wt / f) / (base * base)
+
+    @staticmethod
+    def _simple_terms(
+        c: FloatArray, steps: FloatArray, y: FloatArray, order: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Simple yields: each step discounts by ``1 + y dt`` (cumulative products)."""
+        yy = y[:, None]
+        base = 1.0 + yy * steps
+        log_d = -np.cumsum(np.log1p(yy * steps), axis=1)
+        weighted = c * np.exp(log_d)
         price = weighted.sum(axis=1)
         zero = np.zeros_like(price)
-        d1 = (weighted * slope).sum(axis=1) if order >= 1 else zero
-        d2 = (weighted * (slope * slope + curve)).sum(axis=1) if order >= 2 else zero
+        if order < 1:
+            return price, zero, zero
+        ratio = steps / base
+        slope = -np.cumsum(ratio, axis=1)
+        d1 = (weighted * slope).sum(axis=1)
+        if order < 2:
+            return price, d1, zero
+        curve = np.cumsum(ratio * ratio, axis=1)
+        d2 = (weighted * (slope * slope + curve)).sum(axis=1)
         return price, d1, d2
 
 
@@ -983,14 +1138,29 @@ def yield_from_price(
     """
     kernel = _YieldKernel(cf, settlement, compounding, frequency, day_count)
     target = _target(cf, price, kind, settlement)
+    return _solve_yield(kernel, cf, target, guess, tol, bracket, on_failure)
+
+
+def _solve_yield(
+    kernel: _YieldKernel,
+    cf: CashflowMatrix,
+    target: FloatArray,
+    guess: float | npt.ArrayLike,
+    tol: float,
+    bracket: tuple[float | npt.ArrayLike, float | npt.ArrayLike] | None,
+    on_failure: OnFailure,
+) -> FloatArray:
     lo, hi = (kernel.lower_bound(), _YIELD_HI) if bracket is None else bracket
 
     def gap(y: FloatArray, rows: IntArray) -> FloatArray:
-        return kernel.terms(y, rows, 0)[0] - target[rows]
+        value = kernel.terms(y, rows, 0)[0]
+        value -= target if rows.size == target.size else target[rows]
+        return value
 
     def gap_slope(y: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
         value, slope, _ = kernel.terms(y, rows, 1)
-        return value - target[rows], slope
+        value -= target if rows.size == target.size else target[rows]
+        return value, slope
 
     return solve_monotone(
         gap,
@@ -1095,13 +1265,18 @@ def weighted_average_life(
     >>> weighted_average_life(_example_book()).round(8)
     array([2.00273973, 1.        ])
     """
-    live = _live(cf, settlement)
-    source = cf.principal if principal is None else principal
-    if source is None:
-        raise ValidationError(
-            "principal", "give principal= or build the CashflowMatrix with principal amounts"
-        )
-    amounts = _money(source, "principal", (cf.n, cf.k), cf.alive, cf.ids)
+    return _wal(cf, _live(cf, settlement), principal, day_count)
+
+
+def _wal(cf: CashflowMatrix, live: _Live, principal: Any, day_count: Any) -> FloatArray:
+    if principal is None:
+        if cf.principal is None:
+            raise ValidationError(
+                "principal", "give principal= or build the CashflowMatrix with principal amounts"
+            )
+        amounts = cf.principal  # validated (or trusted): finite, 0 where not alive
+    else:
+        amounts = _money(principal, "principal", (cf.n, cf.k), cf.alive, cf.ids)
     paid = np.where(live.counted, amounts, 0.0)
     dc = cf.day_count if day_count is None else _day_counts(day_count, cf.n, "day_count")
     t = _yf(np.broadcast_to(live.settle[:, None], live.pay.shape), live.pay, dc)
@@ -1109,3 +1284,80 @@ def weighted_average_life(
     with np.errstate(divide="ignore", invalid="ignore"):
         out: FloatArray = np.where(total != 0.0, (paid * t).sum(axis=1) / total, 0.0)
     return out
+
+
+# -- everything at once ------------------------------------------------------------------
+
+
+class BondMeasures(NamedTuple):
+    """The figures of :func:`bond_measures`, each ``(n,)``."""
+
+    pv: FloatArray
+    """Dirty present value on the curve (:func:`present_value`)."""
+    ytm: FloatArray
+    """Yield at ``price`` (:func:`yield_from_price`); at the PV when no price is given."""
+    wal: FloatArray
+    """Weighted average life (:func:`weighted_average_life`); NaN without principal."""
+    modified_duration: FloatArray
+    """:func:`modified_duration` at ``ytm``."""
+    macaulay_duration: FloatArray
+    """:func:`macaulay_duration` at ``ytm``; NaN unless yields are compounded."""
+    convexity: FloatArray
+    """:func:`convexity` at ``ytm``."""
+
+
+def bond_measures(
+    cf: CashflowMatrix,
+    curve_or_dfs: Curve | npt.ArrayLike,
+    *,
+    price: npt.ArrayLike | None = None,
+    kind: PriceKind = "dirty",
+    compounding: YieldCompounding = "compounded",
+    frequency: Any = None,
+    day_count: Any = None,
+    wal_day_count: Any = None,
+    settlement: Any = None,
+    guess: float | npt.ArrayLike = 0.05,
+    tol: float = DEFAULT_TOL,
+    bracket: tuple[float | npt.ArrayLike, float | npt.ArrayLike] | None = None,
+    on_failure: OnFailure = "raise",
+) -> BondMeasures:
+    """PV, yield, WAL, modified and Macaulay duration and convexity in one pass.
+
+    The same figures as the separate functions (to rounding; a test holds them within
+    1e-12), computed with shared work: the flows after settlement, their discount
+    factors and the yield's stepwise times are found once, the yield is solved once
+    (at ``price``, by default the dirty PV on the curve, as a loan valued at its fair
+    value) and the three yield risks come from one evaluation of the price and its two
+    derivatives at that yield. ``day_count`` / ``frequency`` / ``compounding`` are the
+    yield's (default: the matrix's), ``wal_day_count`` WAL's (default: the matrix's day
+    count). Errors as :func:`yield_from_price`.
+
+    >>> from computefin.pricing.curves import flat_curve
+    >>> m = bond_measures(_example_book(), flat_curve("2026-06-30", 0.04))
+    >>> m.pv.round(6)
+    array([101.720542,  98.961312])
+    >>> m.ytm.round(8), m.modified_duration.round(8)
+    (array([0.04081077, 0.04081077]), array([1.87871174, 0.96078944]))
+    """
+    live = _live(cf, settlement)
+    pv: FloatArray = (live.amounts * _discounts(cf, live, curve_or_dfs)).sum(axis=1)
+    kernel = _YieldKernel(cf, settlement, compounding, frequency, day_count, live)
+    target = (
+        pv
+        if price is None and kind == "dirty"
+        else _target(cf, pv if price is None else price, kind, settlement)
+    )
+    ytm = _solve_yield(kernel, cf, target, guess, tol, bracket, on_failure)
+    value, slope, second = kernel.terms(ytm, None, 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nonzero = value != 0.0
+        modified: FloatArray = np.where(nonzero, -slope / value, 0.0)
+        convex: FloatArray = np.where(nonzero, second / value, 0.0)
+    macaulay: FloatArray = (
+        (1.0 + ytm / kernel.freq) * modified
+        if compounding == "compounded"
+        else np.full(cf.n, np.nan)
+    )
+    wal = np.full(cf.n, np.nan) if cf.principal is None else _wal(cf, live, None, wal_day_count)
+    return BondMeasures(pv, ytm, wal, modified, macaulay, convex)

@@ -38,6 +38,7 @@ from computefin.pricing.analytics import (
     CashflowMatrix,
     YieldCompounding,
     accrued_interest,
+    bond_measures,
     clean_present_value,
     convexity,
     cs01,
@@ -915,3 +916,111 @@ def test_random_valid_books_never_give_nan(
         assert not bool(np.any(np.isnan(figure)))
     np.testing.assert_allclose(solved, y, rtol=0, atol=1e-9)
     np.testing.assert_allclose(z, 0.01, rtol=0, atol=1e-9)
+
+
+# -- the fast paths: trusted matrices and bond_measures -------------------------------------
+
+
+def _trusted_copy(cf: CashflowMatrix) -> CashflowMatrix:
+    return CashflowMatrix.from_trusted(
+        ids=cf.ids,
+        pay_dates=cf.pay_dates,
+        amounts=cf.amounts,
+        alive=cf.alive,
+        settlement=cf.settlement,
+        frequency=cf.frequency,
+        day_count=cf.day_count,
+        accrual_start=cf.accrual_start,
+        accrual_end=cf.accrual_end,
+        coupon_amounts=cf.coupon_amounts,
+        accrual_day_count=cf.accrual_day_count,
+        principal=cf.principal,
+    )
+
+
+def test_trusted_matrix_gives_the_validated_results(book: Book) -> None:
+    curve, _rows, cf = next(_by_curve(book))
+    fast = _trusted_copy(cf)
+    price = present_value(cf, curve, z_spread=0.01)
+    for name in ("pay_dates", "amounts", "alive", "settlement", "frequency", "principal"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(cf, name), err_msg=name)
+    for fn in (
+        lambda m: present_value(m, curve),
+        lambda m: accrued_interest(m, settlement="2027-03-15"),
+        lambda m: yield_from_price(m, price),
+        lambda m: modified_duration(m, 0.03),
+        lambda m: convexity(m, 0.03, compounding="simple"),
+        lambda m: z_spread_from_price(m, curve, price),
+        weighted_average_life,
+    ):
+        np.testing.assert_array_equal(fn(fast), fn(cf))
+
+
+def test_trusted_matrix_shares_memory_read_only_and_checks_shapes() -> None:
+    amounts = np.array([[5.0, 105.0], [103.0, 0.0]])
+    kwargs = _kwargs() | {
+        "pay_dates": np.array(_kwargs()["pay_dates"], dtype="datetime64[D]"),
+        "amounts": amounts,
+        "alive": np.array(_kwargs()["alive"]),
+    }
+    cf = CashflowMatrix.from_trusted(**kwargs)
+    assert np.shares_memory(cf.amounts, amounts)  # no copy
+    with pytest.raises(ValueError, match="read-only"):
+        cf.amounts[0, 0] = 1.0
+    amounts[0, 0] = 6.0  # the caller's array stays writable (and must not be changed)
+    assert cf.frequency.tolist() == [1, 1]
+    assert cf.day_count.value == "ACT/365F"
+    with pytest.raises(ValidationError) as info:
+        CashflowMatrix.from_trusted(**(kwargs | {"amounts": np.zeros((2, 3))}))
+    assert info.value.fields == ("CashflowMatrix.amounts",)
+    with pytest.raises(ValidationError):
+        CashflowMatrix.from_trusted(**(kwargs | {"accrual_start": kwargs["pay_dates"]}))
+
+
+@pytest.mark.parametrize("comp", ["compounded", "continuous", "simple"])
+def test_bond_measures_equal_the_separate_functions(book: Book, comp: YieldCompounding) -> None:
+    for curve, _rows, cf in _by_curve(book):
+        m = bond_measures(cf, curve, compounding=comp, wal_day_count="ACT/360")
+        pv = present_value(cf, curve)
+        y = yield_from_price(cf, pv, compounding=comp)
+        expected = {
+            "pv": pv,
+            "ytm": y,
+            "wal": weighted_average_life(cf, day_count="ACT/360"),
+            "modified_duration": modified_duration(cf, y, compounding=comp),
+            "convexity": convexity(cf, y, compounding=comp),
+        }
+        if comp == "compounded":
+            expected["macaulay_duration"] = macaulay_duration(cf, y)
+        else:
+            assert bool(np.isnan(m.macaulay_duration).all())
+        for key, value in expected.items():
+            np.testing.assert_allclose(getattr(m, key), value, rtol=1e-12, atol=1e-12, err_msg=key)
+
+
+def test_bond_measures_at_a_given_clean_price_on_trusted_dfs(book: Book) -> None:
+    curve, _rows, cf = next(_by_curve(book))
+    fast = _trusted_copy(cf)
+    dfs = settlement_discount_factors(cf, curve, settlement="2027-03-15")
+    clean = clean_present_value(cf, curve, z_spread=0.02, settlement="2027-03-15")
+    kwargs: dict[str, Any] = {"settlement": "2027-03-15"}
+    m = bond_measures(fast, dfs, price=clean, kind="clean", on_failure="nan", **kwargs)
+    y = yield_from_price(cf, clean, kind="clean", on_failure="nan", **kwargs)
+    np.testing.assert_allclose(m.pv, present_value(cf, dfs, **kwargs), rtol=1e-12)
+    np.testing.assert_allclose(m.ytm, y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        m.modified_duration, modified_duration(cf, y, **kwargs), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(m.convexity, convexity(cf, y, **kwargs), rtol=1e-12, atol=1e-12)
+
+
+def test_bond_measures_without_principal_and_failures() -> None:
+    cf = CashflowMatrix(**_kwargs())
+    m = bond_measures(cf, flat_curve("2026-01-01", 0.04))
+    assert bool(np.isnan(m.wal).all())
+    np.testing.assert_allclose(m.ytm, yield_from_price(cf, m.pv), rtol=1e-12)
+    with pytest.raises(ConvergenceError, match="b"):
+        bond_measures(cf, flat_curve("2026-01-01", 0.04), price=[100.0, -1.0])
+    out = bond_measures(cf, flat_curve("2026-01-01", 0.04), price=[100.0, -1.0], on_failure="nan")
+    assert bool(np.isnan(out.ytm[1]))
+    assert bool(np.isfinite(out.ytm[0]))
