@@ -64,7 +64,10 @@ class DebtSchedule:
     """One loan's contractual schedule in its currency: arrays ``(T,)``.
 
     ``pay_dates`` period ends; ``opening_balance`` drawn balance at each period start;
-    ``scheduled_principal``; ``rate`` all-in annual rate; ``year_fractions`` accrual.
+    ``scheduled_principal``; ``rate`` all-in annual rate; ``year_fractions`` accrual;
+    ``accrual_starts`` (optional) period starts: a period that began before the
+    projections do has its cash scaled up to the whole period for the DSCR test (the
+    fleets' NOI before the as-of date is not projected).
     """
 
     pay_dates: DateArray
@@ -72,6 +75,7 @@ class DebtSchedule:
     scheduled_principal: FloatArray
     rate: FloatArray
     year_fractions: FloatArray
+    accrual_starts: DateArray | None = None
 
     def __post_init__(self) -> None:
         n = self.pay_dates.size
@@ -154,12 +158,18 @@ def _aggregate(
             f"fleet {projection.fleet_id!r} is projected to {ends[-1]}, short of the last "
             f"payment on {pay_dates[-1]}",
         )
-    slot = np.searchsorted(pay_dates, ends, side="left")  # loan period of each projection period
     noi = projection.line("noi")
-    n_paths, n_loan = noi.shape[0], pay_dates.size
-    cfads = np.zeros((n_paths, n_loan))
-    inside = slot < n_loan
-    np.add.at(cfads.T, slot[inside], noi[:, inside].T)
+    n_paths = noi.shape[0]
+    # NOI accrues evenly within each projection period: cumulative NOI at the pay dates by
+    # linear interpolation in days, then differences give each loan period's cash.
+    as_of = np.datetime64(projection.grid.as_of, "D")
+    knots = np.concatenate([[0.0], (ends - as_of).astype(np.float64)])
+    cumulative = np.concatenate([np.zeros((n_paths, 1)), np.cumsum(noi, axis=1)], axis=1)
+    at = np.clip((pay_dates - as_of).astype(np.float64), 0.0, knots[-1])
+    k = np.clip(np.searchsorted(knots, at, side="right"), 1, knots.size - 1)
+    weight = (at - knots[k - 1]) / (knots[k] - knots[k - 1])
+    at_pay = cumulative[:, k - 1] + weight * (cumulative[:, k] - cumulative[:, k - 1])
+    cfads = np.diff(at_pay, axis=1, prepend=0.0)
     last = np.searchsorted(ends, pay_dates, side="right") - 1  # last period end <= pay date
     value = np.where(last >= 0, projection.line("economic_value")[:, np.maximum(last, 0)], 0.0)
     contracted = projection.line("contracted_revenue") * projection.line("discount_factor")
@@ -195,6 +205,15 @@ def collateral_coverage(
     assert isinstance(value, np.ndarray)
     assert isinstance(contracts, np.ndarray)
     n, t_count = cfads.shape
+    # A period partly before the projections start: its DSCR uses the covered part's cash
+    # scaled to the whole period (debt service is for the whole period).
+    coverage_scale = np.ones(t_count)
+    if debt.accrual_starts is not None:
+        first = np.datetime64(projections[0].grid.as_of, "D")
+        starts = debt.accrual_starts.astype("datetime64[D]")
+        whole = (pay - starts).astype(np.float64)
+        covered = (pay - np.maximum(starts, first)).astype(np.float64)
+        coverage_scale = np.where(covered > 0, whole / np.maximum(covered, 1.0), 1.0)
     balance = np.full(n, debt.opening_balance[0])
     lines = {k: np.zeros((n, t_count)) for k in ("interest", "principal", "swept", "closing",
                                                   "dscr", "ltv", "base", "shortfall")}  # fmt: skip
@@ -212,7 +231,7 @@ def collateral_coverage(
         principal = np.minimum(debt.scheduled_principal[t], balance)
         service = interest + principal
         with np.errstate(divide="ignore", invalid="ignore"):
-            dscr = np.where(service > 0, cfads[:, t] / service, np.inf)
+            dscr = np.where(service > 0, cfads[:, t] * coverage_scale[t] / service, np.inf)
         closing = balance - principal
         with np.errstate(divide="ignore", invalid="ignore"):
             ltv = np.where(

@@ -60,20 +60,24 @@ def project_fleets(
     scenarios: int | None,
     seed: int,
 ) -> dict[str, FleetProjection]:
-    """One projection per pledged fleet, long enough for every loan it secures."""
-    horizon: dict[str, int] = {}
+    """One projection per pledged fleet, always over the longest horizon (30 years).
+
+    A fixed horizon puts every fleet on one grid (loans pledging several fleets add
+    their values period by period) and makes a loan's scenario paths independent of
+    which other loans are in the book.
+    """
+    fleet_ids: list[str] = []
     for loan, end in zip(loans, last_pay, strict=True):
-        for fleet_id in loan.collateral.fleet_ids:
-            months = _months_to(market.as_of, end)
-            if months > MAX_HORIZON_MONTHS:
-                raise ValidationError(
-                    f"CollateralLoan[{loan.id}].maturity",
-                    f"collateral projections reach {MAX_HORIZON_MONTHS} months at most",
-                    end.isoformat(),
-                )
-            horizon[fleet_id] = max(horizon.get(fleet_id, 1), months)
+        if _months_to(market.as_of, end) > MAX_HORIZON_MONTHS:
+            raise ValidationError(
+                f"CollateralLoan[{loan.id}].maturity",
+                f"collateral projections reach {MAX_HORIZON_MONTHS} months at most",
+                end.isoformat(),
+            )
+        fleet_ids += [f for f in loan.collateral.fleet_ids if f not in fleet_ids]
     out: dict[str, FleetProjection] = {}
-    for fleet_id, months in horizon.items():
+    for fleet_id in fleet_ids:
+        months = MAX_HORIZON_MONTHS
         inputs = ProjectionInputs.build(
             portfolio.fleet(fleet_id),
             portfolio.contracts,
@@ -201,6 +205,7 @@ def collateral_figures(
             scheduled_principal=cf.principal[row][keep],
             rate=cf.rate[row][keep],
             year_fractions=cf.year_fraction[row][keep],
+            accrual_starts=cf.accrual_start[row][keep],
         )
         result = collateral_coverage(debt, fleets, terms, market, currency)
         worst = float(np.median(result.worst_dscr))
