@@ -311,7 +311,7 @@ def value_book(
     >>> frame = value_book([loan], demo_portfolio(), demo_market())
     >>> frame[["ltv", "worst_dscr", "breach_probability", "lgd", "fair_margin"]].round(4)
           ltv  worst_dscr  breach_probability     lgd  fair_margin
-    0  0.5276      2.0485                 0.0  0.3338       0.0064
+    0  0.5276      2.0883                 0.0  0.3338       0.0064
     >>> frame.slotting_category.iloc[0], float(frame.rwa.iloc[0])  # 70% x 12m
     ('good', 8400000.0)
     """
