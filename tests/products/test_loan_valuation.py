@@ -457,3 +457,29 @@ def test_empty_book_and_bad_options(market: MarketSnapshot, portfolio: Portfolio
         value_book([], portfolio, market, errors="ignore")  # type: ignore[arg-type]
     with pytest.raises(Exception, match="scenarios"):
         value_book([], portfolio, market, scenarios=0)
+
+
+def test_fees_move_fixed_and_floating_fair_margins_alike(
+    market: MarketSnapshot, portfolio: Portfolio
+) -> None:
+    # Same borrower, schedule and fee; forward-starting, so no past fixings are needed.
+    def loan(**terms: Any) -> CollateralLoan:
+        return CollateralLoan(id="fee", borrower_counterparty_id="us-neocloud", principal=10e6,
+                              currency="USD", start=dt.date(2027, 1, 15),
+                              maturity=dt.date(2029, 1, 15), frequency="quarterly",
+                              amortization="straight", **terms)  # fmt: skip
+
+    plain_fixed = value_loan(loan(fixed_rate=0.06), portfolio, market)
+    fee_fixed = value_loan(loan(fixed_rate=0.06, upfront_fee_rate=0.01), portfolio, market)
+    plain_float = value_loan(loan(index="SOFR", margin=0.03), portfolio, market)
+    fee_float = value_loan(loan(index="SOFR", margin=0.03, upfront_fee_rate=0.01), portfolio,
+                           market)  # fmt: skip
+    # The par rate is the risk-free coupon of the schedule: fees do not move it, nor the
+    # contract margin over it.
+    assert fee_fixed.par_rate == pytest.approx(plain_fixed.par_rate, abs=1e-12)
+    assert fee_fixed.contract_margin == pytest.approx(plain_fixed.contract_margin, abs=1e-12)
+    # A 1% fee lowers the fair margin by about its running equivalent, for both kinds.
+    fixed_drop = plain_fixed.fair_margin - fee_fixed.fair_margin
+    float_drop = plain_float.fair_margin - fee_float.fair_margin
+    assert fixed_drop > 0.004
+    assert fixed_drop == pytest.approx(float_drop, abs=2e-4)

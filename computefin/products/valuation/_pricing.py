@@ -293,13 +293,19 @@ def price_book(
     solved = np.isfinite(ytm)
     down = _pv_as_of(cols, ctx.shifted(-DV01_BUMP), z)
     up = _pv_as_of(cols, ctx.shifted(DV01_BUMP), z)
-    # one solve: every loan at its credit spread, and the fixed loans again at no spread
-    # (their par rate); the copies share the originals' schedules
+    # One solve: every loan at its credit spread (fees included: the fair margin is net
+    # of fees for fixed and floating loans alike), and the fixed loans again at no spread
+    # and without fees (their risk-free par rate, the base of both margins); the copies
+    # share the originals' schedules.
     fixed = np.flatnonzero(~cols.is_floating)
-    both = np.concatenate([np.arange(n, dtype=np.int64), fixed])
-    solved_rates = _fair_rate(
-        take_columns(cols, both), ctx, np.concatenate([z, np.zeros(fixed.size)])
+    both = take_columns(cols, np.concatenate([np.arange(n, dtype=np.int64), fixed]))
+    no_fee = np.arange(len(both)) >= n
+    both = dataclasses.replace(
+        both,
+        upfront_fee_rate=np.where(no_fee, 0.0, both.upfront_fee_rate),
+        commitment_fee_rate=np.where(no_fee, 0.0, both.commitment_fee_rate),
     )
+    solved_rates = _fair_rate(both, ctx, np.concatenate([z, np.zeros(fixed.size)]))
     fair = solved_rates[:n]
     par_rate = np.full(n, np.nan)
     par_rate[fixed] = solved_rates[n:]
