@@ -381,7 +381,8 @@ def test_past_fixings_come_from_the_snapshot() -> None:
 def test_missing_fixings_and_curves_name_the_loan() -> None:
     snap = flat_snapshot()
     with pytest.raises(MarketDataError, match=r"CollateralLoan\[old\]\.index: no SOFR fixing"):
-        sofr_loan(id="old", start="2026-03-16").cashflows(snap)
+        # Level payments: the balance depends on the missing past fixings.
+        sofr_loan(id="old", start="2026-03-16", amortization="level").cashflows(snap)
     bare = MarketSnapshot(as_of=AS_OF)
     with pytest.raises(MarketDataError, match=r"CollateralLoan\[new\]\.index: no SOFR curve"):
         sofr_loan(id="new").cashflows(bare)
@@ -578,3 +579,30 @@ def test_chunks_equal_the_whole_book_bit_for_bit() -> None:
             assert bitwise_equal(getattr(part, name), getattr(whole, name)[rows, :width]), name
         assert not whole.alive[rows, width:].any()
         lo += len(part)
+
+
+def test_a_paid_period_without_its_fixing_is_shown_stale_and_changes_nothing_ahead() -> None:
+    base = demo_market()
+    # The current period (2026-11-16 to 2027-02-16) fixed on 2026-11-12: give that fixing.
+    current = Fixing(index="SOFR", date=dt.date(2026, 11, 12), rate=0.0370)
+    market = base.model_copy(update={"fixings": (*base.fixings, current)})
+    terms = {"id": "seasoned", "borrower_counterparty_id": "b", "principal": 10e6,
+             "currency": "USD", "start": dt.date(2026, 8, 15),
+             "maturity": dt.date(2027, 8, 15), "frequency": "quarterly",
+             "amortization": "straight", "index": "SOFR", "margin": 0.03}  # fmt: skip
+    loan = CollateralLoan(**terms)
+    flows = loan.cashflows(market)
+    assert list(flows.fixing_source[:2]) == ["stale", "historical"]
+    assert flows.rate[1] == pytest.approx(0.0370 + 0.03, abs=1e-15)
+    # With the missing fixing supplied at any rate, everything after the as-of date is the
+    # same to the bit.
+    paid = Fixing(index="SOFR", date=dt.date(2026, 8, 13), rate=0.0999)
+    full = market.model_copy(update={"fixings": (*market.fixings, paid)})
+    known = loan.cashflows(full)
+    assert known.fixing_source[0] == "historical"
+    later = flows.pay_date > np.datetime64(market.as_of)
+    for column in ("interest", "principal", "closing_balance", "total_cashflow"):
+        assert np.array_equal(flows[column][later], known[column][later]), column
+    # A level loan's balance depends on every past rate: the fixing stays required.
+    with pytest.raises(MarketDataError, match="no SOFR fixing"):
+        CollateralLoan(**{**terms, "amortization": "level"}).cashflows(market)

@@ -27,7 +27,14 @@ from computefin.domain.conventions import BusinessDayConvention, DayCount
 from computefin.domain.market import MarketSnapshot, RateIndex
 from computefin.errors import MarketDataError
 from computefin.pricing import Curve, MarketCalendar, build_curves
-from computefin.products.loan._columns import DAY_COUNTS, FloatArray, IntArray, LoanColumns
+from computefin.products.loan._columns import (
+    AMORTIZATION_CODES,
+    DAY_COUNTS,
+    FloatArray,
+    IntArray,
+    LoanColumns,
+)
+from computefin.products.loan._fields import Amortization
 from computefin.products.loan._grid import PeriodGrid, loan_calendar
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "LPR_WINDOW_DAYS",
     "MAX_FIXING_AGE_DAYS",
     "PROJECTED",
+    "STALE",
     "PeriodRates",
     "period_rates",
 ]
@@ -44,6 +52,14 @@ __all__ = [
 FIXED: Final[int] = 0
 HISTORICAL: Final[int] = 1
 PROJECTED: Final[int] = 2
+_RATE_DEPENDENT = np.array(
+    [AMORTIZATION_CODES[Amortization.LEVEL], AMORTIZATION_CODES[Amortization.BALLOON]]
+)
+
+STALE: Final[int] = 3
+"""A period paid before the as-of date whose fixing the snapshot lacks, on a loan whose
+balance does not depend on its rate (not level or balloon): the nearest fixing in the
+snapshot is shown. Nothing valued after the as-of date depends on it."""
 
 MAX_FIXING_AGE_DAYS: Final[dict[RateIndex, int]] = {
     RateIndex.SHIBOR3M: 10,
@@ -187,10 +203,21 @@ def period_rates(
         future = alive & (fix > as_of)
         hist_days, hist_rates = _history(market, index)
         max_age = MAX_FIXING_AGE_DAYS[index]
+        stale = np.zeros(fix.shape, dtype=bool)
         if past.any():
             pos = np.searchsorted(hist_days, fix[past], side="right") - 1
             ok = pos >= 0
             ok[ok] = fix[past][ok] - hist_days[pos[ok]] <= max_age
+            # A period already paid needs its fixing only when the balance depends on the
+            # rate (level and balloon payments); otherwise nothing after as_of uses it.
+            rate_sets_balance = np.isin(cols.amortization[rows], _RATE_DEPENDENT)[:, None]
+            optional = ((grid.end[rows] <= as_of) & ~rate_sets_balance)[past]
+            if hist_rates.size and not ok.all():
+                nearest = np.clip(pos, 0, hist_rates.size - 1)
+                use_nearest = ~ok & optional
+                pos = np.where(use_nearest, nearest, pos)
+                stale[np.nonzero(past)] = use_nearest
+                ok = ok | use_nearest
             if not ok.all():
                 bad_row = np.nonzero(past)[0][~ok]
                 bad_day = int(fix[past][~ok][0])
@@ -237,7 +264,9 @@ def period_rates(
                     part[sub] = gathered[sub]
                     values[picked] = part
         index_rate[rows] = values
-        source[rows] = np.where(past, HISTORICAL, np.where(future, PROJECTED, FIXED))
+        source[rows] = np.where(
+            stale, STALE, np.where(past, HISTORICAL, np.where(future, PROJECTED, FIXED))
+        )
     f = floating
     margin, floor, cap = cols.margin[f, None], cols.floor[f, None], cols.cap[f, None]
     idx = index_rate[f]

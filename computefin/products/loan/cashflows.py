@@ -48,7 +48,7 @@ from computefin.products.loan._columns import (
 )
 from computefin.products.loan._fields import Amortization
 from computefin.products.loan._grid import GridCache, PeriodGrid, build_grid, year_fractions
-from computefin.products.loan._rates import FIXED, HISTORICAL, PROJECTED, period_rates
+from computefin.products.loan._rates import FIXED, HISTORICAL, PROJECTED, STALE, period_rates
 from computefin.products.loan.model import CENT
 
 __all__ = ["FIXING_SOURCES", "FRAME_COLUMNS", "LoanCashflows", "book_cashflows"]
@@ -81,6 +81,7 @@ FIXING_SOURCES: Final[dict[int, str]] = {
     FIXED: "fixed",
     HISTORICAL: "historical",
     PROJECTED: "projected",
+    STALE: "stale",
 }
 """Meaning of :attr:`LoanCashflows.fixing_source` codes."""
 
@@ -92,7 +93,9 @@ class LoanCashflows:
     """Cash flows of a loan book: ``(n_loans, n_periods)`` arrays plus the ``alive`` mask.
 
     Dates are ``datetime64[D]``, money in each loan's ``currency`` (unrounded), rates and
-    year fractions decimals. ``fixing_source``: 0 fixed, 1 historical fixing, 2 projected.
+    year fractions decimals. ``fixing_source``: 0 fixed, 1 historical fixing, 2 projected, 3 stale
+    (a period paid before the as-of date with no fixing in the snapshot, on a loan whose
+    balance does not depend on its rate: the nearest fixing is shown).
     Padded cells hold zeros (dates repeat the loan's last date).
     """
 
