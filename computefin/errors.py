@@ -22,6 +22,7 @@ __all__ = [
     "ConvergenceError",
     "FieldProblem",
     "MarketDataError",
+    "StoreError",
     "ValidationError",
 ]
 
@@ -107,3 +108,12 @@ class ConvergenceError(ComputefinError, ArithmeticError):
         self.items: tuple[str, ...] = tuple(items)
         shown = f" [{', '.join(self.items[:10])}{' ...' if len(self.items) > 10 else ''}]"
         super().__init__(message + (shown if self.items else ""))
+
+
+class StoreError(ComputefinError, RuntimeError):
+    """The portfolio store cannot do what was asked: wrong schema revision, unknown run,
+    a record that is missing or already there.
+
+    >>> str(StoreError("database schema is at r0001, this computefin needs r0002"))
+    'database schema is at r0001, this computefin needs r0002'
+    """
