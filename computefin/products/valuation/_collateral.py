@@ -23,8 +23,10 @@ from computefin.errors import ValidationError
 from computefin.products.coverage import CoverageTerms, DebtSchedule, collateral_coverage
 from computefin.products.loan import CollateralLoan, LoanCashflows
 from computefin.risk.grid import MAX_HORIZON_MONTHS
+from computefin.risk import StressScenario
 from computefin.risk.projection import (
     FleetProjection,
+    apply_stress,
     ProjectionInputs,
     project,
     simulate_scenarios,
@@ -59,12 +61,14 @@ def project_fleets(
     market: MarketSnapshot,
     scenarios: int | None,
     seed: int,
+    stress: StressScenario | None = None,
 ) -> dict[str, FleetProjection]:
     """One projection per pledged fleet, always over the longest horizon (30 years).
 
     A fixed horizon puts every fleet on one grid (loans pledging several fleets add
     their values period by period) and makes a loan's scenario paths independent of
-    which other loans are in the book.
+    which other loans are in the book. ``stress`` is applied to each fleet's inputs
+    before the paths are drawn (:func:`~computefin.risk.apply_stress`).
     """
     fleet_ids: list[str] = []
     for loan, end in zip(loans, last_pay, strict=True):
@@ -85,6 +89,8 @@ def project_fleets(
             months,
             counterparties=portfolio.counterparties,
         )
+        if stress is not None:
+            inputs = apply_stress(stress, inputs)
         paths = None if scenarios is None else simulate_scenarios(inputs, scenarios, seed)
         out[fleet_id] = project(inputs, paths)
     return out

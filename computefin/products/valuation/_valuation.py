@@ -23,6 +23,7 @@ from computefin.pricing import Curve, MarketCalendar, build_curves
 from computefin.products.loan import CollateralLoan, LoanBook
 from computefin.products.valuation._collateral import collateral_figures, project_fleets, stack
 from computefin.products.valuation._credit import credit_figures
+from computefin.risk import StressScenario
 from computefin.products.valuation._pricing import (
     PricingContext,
     book_flows,
@@ -156,10 +157,16 @@ def _value(
     book = LoanBook(loans)
     cols = book.columns
     curves = dict(options["curves"] or build_curves(market))
+    discount = discount_curves(cols.currency, curves, options["discount_curves"])
+    stress: StressScenario | None = options["stress"]
+    if stress is not None and stress.rate_shift_bp:
+        shift = stress.rate_shift_bp / 10_000.0
+        curves = {k: c.shifted(parallel=shift) for k, c in curves.items()}
+        discount = {k: c.shifted(parallel=shift) for k, c in discount.items()}
     ctx = PricingContext(
         market=market,
         curves=curves,
-        discount=discount_curves(cols.currency, curves, options["discount_curves"]),
+        discount=discount,
         calendars=options["calendars"],
     )
     cf, flows = book_flows(cols, ctx)
@@ -180,7 +187,7 @@ def _value(
     last = cf.pay_date[rows, cf.n_periods - 1]
     last_days = [dt.date.fromisoformat(str(d)) for d in last.tolist()]
     projections = project_fleets(
-        loans, last_days, portfolio, market, scenarios, int(options["seed"])
+        loans, last_days, portfolio, market, scenarios, int(options["seed"]), stress
     )
     figures = stack(
         [
@@ -289,6 +296,7 @@ def value_book(
     downturn_quantile: float = 0.05,
     stage: int | Mapping[str, int] = 1,
     slotting_categories: Mapping[str, str] | None = None,
+    stress: StressScenario | None = None,
     errors: Literal["raise", "collect"] = "raise",
 ) -> pd.DataFrame:
     """Value every loan of a book: one row per loan, the columns of :class:`LoanValuation`.
@@ -297,7 +305,10 @@ def value_book(
     per fleet with ``seed``. ``prices``: dirty prices at settlement by loan id (currency)
     for the yield and z-spread (default: the model price). ``curves`` replace the
     snapshot's curves, ``discount_curves`` the discount curve of a currency (``{"CNY":
-    curve}``). The other options are documented in ``docs/products/loan-valuation.md``.
+    curve}``). ``stress``: a :class:`~computefin.risk.StressScenario` applied to every
+    pledged fleet's projection inputs (prices, successor timing, utilization, power,
+    forced default, rate shift), its rate shift also moving every curve in parallel for
+    pricing. The other options are documented in ``docs/products/loan-valuation.md``.
     ``errors="collect"``: loans that fail get a row of NaN and the message in an ``error``
     column (None on good rows); ``"raise"``: the first problem raises.
 
@@ -328,6 +339,7 @@ def value_book(
         downturn_quantile=downturn_quantile,
         stage=stage,
         slotting_categories=slotting_categories,
+        stress=stress,
         errors=errors,
         scenarios=scenarios,
     )
