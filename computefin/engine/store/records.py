@@ -318,11 +318,8 @@ def load_loans(session: Session, ids: Sequence[str] | None = None) -> list[Colla
     by_id: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
-        by_id.update(
-            session.execute(
-                select(LoanRow.id, LoanRow.payload).where(LoanRow.id.in_(part))
-            ).tuples()
-        )
+        query = select(LoanRow.id, LoanRow.payload).where(LoanRow.id.in_(part))
+        by_id.update((loan_id, text) for loan_id, text in session.execute(query))
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise StoreError(f"loans not in the store: {', '.join(missing[:10])}")
