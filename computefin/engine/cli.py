@@ -1,5 +1,8 @@
 """The ``computefin`` command.
 
+Errors print as one line on stderr with a non-zero exit (2: bad input or a store
+problem, 1: anything unexpected); ``--debug`` shows the traceback instead.
+
 >>> from typer.testing import CliRunner
 >>> result = CliRunner().invoke(app, ["version"])
 >>> result.exit_code, result.output.startswith("computefin ")
@@ -10,20 +13,37 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from computefin._version import __version__
 from computefin.domain import catalog, load_catalog, write_json_schemas
 from computefin.domain.schemas import schemas_markdown
+from computefin.engine.batch import (
+    DEFAULT_CHUNK_SIZE,
+    RunSpec,
+    execute_run,
+    resolve_stresses,
+    start_run,
+)
 from computefin.engine.demo import run_demo
+from computefin.engine.demo_run import DEMO_SCENARIOS, run_batch_demo
+from computefin.engine.loading import KINDS, export_file, load_file
+from computefin.engine.report import summary_table, write_report
+from computefin.engine.results import runs
+from computefin.engine.store import database_url, open_store, upgrade
+from computefin.engine.store.database import current_revision, head_revision, make_engine
 from computefin.engine.tables import frame_table
-from computefin.errors import ComputefinError
+from computefin.errors import ComputefinError, ValidationError
 from computefin.pricing import calendar
+from computefin.risk import load_stresses
 
 __all__ = ["app", "main"]
 
@@ -36,6 +56,28 @@ app = typer.Typer(
 )
 
 
+db_app = typer.Typer(help="Create or migrate the store's schema (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (postgresql+psycopg://user@host/db) or SQLite file path "
+        "[default: computefin.db in the working folder].",
+    ),
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback when something fails.")
+    ] = False,
+) -> None:
+    """Price, risk and approve financial products built on compute assets."""
+
+
 @app.command()
 def version() -> None:
     """Print the package version."""
@@ -44,10 +86,182 @@ def version() -> None:
 
 @app.command()
 def demo(
+    out: Annotated[
+        Path, typer.Option(help="Folder for the demo store (computefin.db) and the report.")
+    ] = Path("computefin-demo"),
+    scenarios: Annotated[
+        int, typer.Option(help="Simulated paths per fleet (0: expected case only).")
+    ] = DEMO_SCENARIOS,
+    seed: Annotated[int, typer.Option(help="Seed of the scenario paths.")] = 20261127,
+    width: Annotated[int, typer.Option(help="Terminal width for the tables.")] = 160,
+) -> None:
+    """The main job on the embedded default: create a SQLite store, load the shipped demo
+    book (300 loans on H100/H200/H20/H800/Ascend fleets in China and the US) and market
+    snapshot, value it with scenarios and stresses, and write the report."""
+    run_batch_demo(out, n_scenarios=scenarios or None, seed=seed, console=Console(width=width))
+
+
+@app.command()
+def showcase(
     width: Annotated[int, typer.Option(help="Terminal width for the tables.")] = 200,
 ) -> None:
-    """Run the main job on the shipped demo portfolio and market snapshot."""
+    """Print the building blocks on the demo data: catalog, fleets, contracts, curves,
+    fleet projections and a stress grid."""
     run_demo(Console(width=width))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    db: DbOption = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create the schema in a new database, or migrate an older one to this version."""
+    before, after = upgrade(database_url(db), revision)
+    typer.echo(f"schema {before or '(empty)'} -> {after}")
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None) -> None:
+    """Print the database's schema revision and the one this computefin needs."""
+    engine = make_engine(database_url(db))
+    try:
+        typer.echo(f"database {current_revision(engine) or '(empty)'}; needs {head_revision()}")
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="JSON, CSV or Parquet files, in order.")],
+    kind: Annotated[
+        str | None,
+        typer.Option(help=f"What the files hold: {', '.join(KINDS)} [default: from the name]."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Validate files and add their records to the store, one transaction per file."""
+    store = open_store(database_url(db))
+    try:
+        for path in files:
+            report = load_file(store, path, kind)
+            typer.echo(f"{path}: {report.records} {report.kind} record(s) loaded")
+    finally:
+        store.close()
+
+
+@app.command()
+def export(
+    kind: Annotated[str, typer.Argument(help="counterparties, fleets, contracts or loans.")],
+    file: Annotated[Path, typer.Argument(help="Output file: .json, .csv or .parquet.")],
+    db: DbOption = None,
+) -> None:
+    """Write every stored record of a kind to a file that `computefin load` reads back."""
+    store = open_store(database_url(db))
+    try:
+        typer.echo(f"{file}: {export_file(store, kind, file)} {kind} record(s) written")
+    finally:
+        store.close()
+
+
+@app.command()
+def value(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Valuation date (YYYY-MM-DD); a snapshot as of that date must be in the store.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    scenarios: Annotated[
+        int | None, typer.Option(help="Simulated paths per fleet [default: expected case].")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the scenario paths.")] = 0,
+    stress: Annotated[
+        list[str] | None,
+        typer.Option(help="Also value under this named stress (repeatable)."),
+    ] = None,
+    stress_file: Annotated[
+        Path | None, typer.Option(help="A bank's stress file (YAML/JSON) to take names from.")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(help="Instruments per chunk (one transaction each).")
+    ] = DEFAULT_CHUNK_SIZE,
+    instrument_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Only these products (repeatable).")
+    ] = None,
+    snapshot: Annotated[
+        str | None, typer.Option(help="Snapshot id, when several are stored for the date.")
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(help="Finish an interrupted run (its own options apply; others ignored)."),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+) -> None:
+    """Value every instrument in the store; results commit chunk by chunk with the run id."""
+    store = open_store(database_url(db))
+    console = Console(stderr=True) if progress else None
+    try:
+        if resume is not None:
+            run_id = resume
+        else:
+            if as_of is None:
+                raise ValidationError("--as-of", "is required (or --resume RUN_ID)")
+            library = None if stress_file is None else load_stresses(stress_file)
+            spec = RunSpec(
+                as_of=_date(as_of, "--as-of"),
+                n_scenarios=scenarios,
+                seed=seed,
+                stresses=resolve_stresses(stress or [], library),
+                chunk_size=chunk_size,
+                instrument_types=tuple(instrument_type or ()),
+                snapshot_id=snapshot,
+            )
+            run_id = start_run(store, spec)
+            typer.echo(f"run {run_id} started")
+        summary = execute_run(store, run_id, console=console)
+        typer.echo(
+            f"run {run_id} {summary.status}: {summary.valued} valued now, {summary.total} in "
+            f"the run, {summary.errors} with errors, {summary.seconds:.1f} s"
+        )
+    finally:
+        store.close()
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="The run to report.")],
+    db: DbOption = None,
+    out: Annotated[Path, typer.Option(help="Folder for the workbook and charts.")] = Path(
+        "reports"
+    ),
+    currency: Annotated[str, typer.Option(help="Reporting currency.")] = "CNY",
+    width: Annotated[int, typer.Option(help="Terminal width for the table.")] = 160,
+) -> None:
+    """Write the run's Excel workbook and PNG charts, and print its summary."""
+    store = open_store(database_url(db))
+    try:
+        files = write_report(store, run_id, out / run_id, currency)
+        Console(width=width).print(summary_table(files.frames, title=f"Run {run_id}"))
+        typer.echo(str(files.workbook))
+        for chart in files.charts:
+            typer.echo(str(chart))
+    finally:
+        store.close()
+
+
+@app.command("runs")
+def list_runs(db: DbOption = None) -> None:
+    """List the valuation runs in the store, newest first."""
+    Console(width=200).print(frame_table(runs(database_url(db)), title="Valuation runs"))
+
+
+def _date(text: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(name, "must be a date YYYY-MM-DD", text) from None
 
 
 @app.command()
@@ -101,9 +315,30 @@ def holidays(
 
 
 def main() -> None:
-    """Entry point: run the command; computefin errors print as one line, exit status 2."""
+    """Entry point: one line on stderr and a non-zero exit for any failure (traceback
+    only with ``--debug``): 2 for bad input or store problems, 1 for the unexpected."""
+    debug = "--debug" in sys.argv[1:]
+    err = Console(stderr=True, soft_wrap=True)
     try:
         app()
     except ComputefinError as exc:
-        Console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)))
+        if debug:
+            traceback.print_exc()
+        err.print(Text.assemble(("error: ", "bold red"), _one_line(str(exc))))
         raise SystemExit(2) from exc
+    except (OSError, SQLAlchemyError) as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(Text.assemble(("error: ", "bold red"), _one_line(f"{type(exc).__name__}: {exc}")))
+        raise SystemExit(2) from exc
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        message = f"internal error {type(exc).__name__}: {exc} (rerun with --debug)"
+        err.print(Text.assemble(("error: ", "bold red"), _one_line(message)))
+        raise SystemExit(1) from exc
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return "; ".join(lines) if lines else "(no message)"

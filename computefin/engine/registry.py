@@ -19,17 +19,20 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from computefin.domain import MarketSnapshot, Portfolio
+from computefin.engine.attributes import accelerator_generation
 from computefin.engine.store.records import load_loans
-from computefin.engine.store.schema import LoanRow
+from computefin.engine.store.schema import CounterpartyRow, LoanRow, ServerGroupRow
 from computefin.errors import ValidationError
 from computefin.products import value_book
 from computefin.risk import StressScenario
 
 __all__ = [
+    "ATTRIBUTE_COLUMNS",
     "LoanHandler",
     "ProductHandler",
     "ResultRecord",
@@ -38,6 +41,10 @@ __all__ = [
     "plain",
     "register",
 ]
+
+
+ATTRIBUTE_COLUMNS = ("instrument_id", "counterparty_id", "rating", "accelerator_id", "generation")
+"""Columns of :meth:`ProductHandler.attributes`."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,11 @@ class ProductHandler(Protocol):
         """Value these instruments (in this order); failures become records with ``error``."""
         ...
 
+    def attributes(self, session: Session) -> pd.DataFrame:
+        """What reports group by, one row per stored instrument: ``instrument_id``,
+        ``counterparty_id``, ``rating``, ``accelerator_id``, ``generation``."""
+        ...
+
 
 def plain(value: Any) -> Any:
     """A JSON-ready value: numpy scalars to Python, dates to ISO text, NaN to None.
@@ -116,6 +128,38 @@ class LoanHandler:
     """
 
     instrument_type = "loan"
+
+    def attributes(self, session: Session) -> pd.DataFrame:
+        """Borrower rating and the first pledged fleet's main accelerator per loan."""
+        ratings = {
+            i: f"{r} ({scale})"
+            for i, r, scale in session.execute(
+                select(CounterpartyRow.id, CounterpartyRow.rating, CounterpartyRow.rating_scale)
+            )
+        }
+        main: dict[str, tuple[int, str]] = {}
+        for fleet_id, group_accelerator, gpus in session.execute(
+            select(ServerGroupRow.fleet_id, ServerGroupRow.accelerator_id, ServerGroupRow.gpus)
+        ):
+            if fleet_id not in main or gpus > main[fleet_id][0]:
+                main[fleet_id] = (gpus, group_accelerator)
+        rows = []
+        for loan_id, borrower, first_fleet in session.execute(
+            select(LoanRow.id, LoanRow.borrower_counterparty_id, LoanRow.first_fleet_id)
+        ):
+            pledged = main.get(first_fleet) if first_fleet is not None else None
+            accelerator: str | None = None if pledged is None else pledged[1]
+            rows.append(
+                {
+                    "instrument_id": loan_id,
+                    "counterparty_id": borrower,
+                    "rating": ratings.get(borrower),
+                    "accelerator_id": accelerator,
+                    "generation": "none" if accelerator is None
+                    else accelerator_generation(accelerator),
+                }
+            )  # fmt: skip
+        return pd.DataFrame(rows, columns=list(ATTRIBUTE_COLUMNS))
 
     def instruments(self, session: Session) -> list[tuple[str, str]]:
         """Stored loans, grouped by first pledged fleet, then by id."""
