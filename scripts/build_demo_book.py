@@ -62,8 +62,8 @@ def book() -> tuple[Portfolio, list[CollateralLoan]]:
     for n in range(EXTRA_FLEETS):
         china = n % 5 < 3
         country = "CN" if china else "US"
-        kind = (CN_KINDS if china else US_KINDS)[int(rng.integers(len(CN_KINDS if china else US_KINDS)))]
-        accelerator, ccy, cost, kw, price = kind
+        kinds = CN_KINDS if china else US_KINDS
+        accelerator, ccy, cost, kw, price = kinds[int(rng.integers(len(kinds)))]
         owner = Counterparty(
             id=f"borrower-{n:03d}",
             name=f"{'Western China' if china else 'American'} Compute Operator {n:03d}",
@@ -117,8 +117,10 @@ def book() -> tuple[Portfolio, list[CollateralLoan]]:
         for k in range(LOANS_PER_FLEET):
             floating = bool(rng.integers(2))
             tenor_years = int(rng.integers(2, 6))
-            start = _month(AS_OF, int(rng.integers(1, 7))) if floating else _month(
-                AS_OF, -int(rng.integers(1, 13))
+            start = (
+                _month(AS_OF, int(rng.integers(1, 7)))
+                if floating
+                else _month(AS_OF, -int(rng.integers(1, 13)))
             )
             amortization = str(
                 rng.choice(["level", "straight", "balloon", "bullet"], p=[0.4, 0.4, 0.15, 0.05])
@@ -128,7 +130,8 @@ def book() -> tuple[Portfolio, list[CollateralLoan]]:
                 index = "SOFR" if ccy == "USD" else str(rng.choice(["LPR1Y", "SHIBOR3M"]))
                 terms = {"index": index, "margin": round(float(rng.uniform(0.01, 0.045)), 4)}
             else:
-                fixed = float(rng.uniform(0.065, 0.11) if ccy == "USD" else rng.uniform(0.035, 0.06))
+                low, high = (0.065, 0.11) if ccy == "USD" else (0.035, 0.06)
+                fixed = float(rng.uniform(low, high))
                 terms = {"fixed_rate": round(fixed, 4)}
             loans.append(
                 CollateralLoan(
@@ -161,7 +164,8 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     text = json.dumps(portfolio.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
     (DATA / "demo_book.json").write_text(text, encoding="utf-8")
-    LoanBook.from_models(loans).to_frame().to_csv(DATA / "demo_loans.csv", index=False, lineterminator="\n")
+    frame = LoanBook.from_models(loans).to_frame()
+    frame.to_csv(DATA / "demo_loans.csv", index=False, lineterminator="\n")
 
 
 if __name__ == "__main__":

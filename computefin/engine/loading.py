@@ -7,10 +7,11 @@ and field; nothing of that file is kept.
 
 Kinds: ``counterparties``, ``fleets``, ``contracts``, ``loans`` (tables or JSON lists),
 ``portfolio`` (a JSON document with counterparties, fleets and contracts) and
-``snapshot`` (a market snapshot, JSON). Tables have one column per model field; nested
-fields are dotted columns (``site.name``) or JSON cells (``server_groups``); loans use
-the layout of :meth:`~computefin.products.LoanBook.to_frame`. An empty cell means the
-field's default.
+``snapshot`` (a market snapshot, JSON). Without ``kind``, the file name says it
+(``loans.csv``, ``market.json``) or, for JSON, the content does. Tables have one column
+per model field; nested fields are dotted columns (``site.name``) or JSON cells
+(``server_groups``); loans use the layout of
+:meth:`~computefin.products.LoanBook.to_frame`. An empty cell means the field's default.
 
 >>> import tempfile, pathlib
 >>> from computefin.engine.store import open_store
@@ -109,8 +110,14 @@ def _kind_of(path: Path, kind: str | None) -> str:
     for name in KINDS:
         if name in stem or name.rstrip("s") in stem:
             return name
-    if stem.endswith("market") or "market" in stem:
+    if "market" in stem:
         return "snapshot"
+    if path.suffix.lower() == ".json":
+        data = _json(path)
+        if isinstance(data, dict) and "as_of" in data:
+            return "snapshot"
+        if isinstance(data, dict) and {"counterparties", "fleets", "contracts"} & data.keys():
+            return "portfolio"
     raise ValidationError(
         "kind", f"cannot tell what {path.name} holds from its name: pass --kind", None
     )

@@ -1,4 +1,4 @@
-"""The computefin command: demo, schema, catalog, holidays; shipped files are current."""
+"""The computefin command: showcase, schema, catalog, holidays; shipped files are current."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
-def test_demo_prints_catalog_fleets_contracts_and_curves() -> None:
-    result = runner.invoke(app, ["demo", "--width", "250"])
+def test_showcase_prints_catalog_fleets_contracts_and_curves() -> None:
+    result = runner.invoke(app, ["showcase", "--width", "250"])
     assert result.exit_code == 0, result.output
     for fleet in demo_portfolio().fleets:
         assert fleet.id in result.output
