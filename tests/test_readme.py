@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,8 +64,17 @@ def test_demo_runs_from_a_fresh_clone_of_the_committed_tree(tmp_path: Path) -> N
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "fleet-dal-h100" in done.stdout
-    assert "SHIBOR3M" in done.stdout
+    assert "300 loans" in done.stdout
+    assert "rental-price-halved" in done.stdout
+    report = tmp_path / "computefin-demo" / "report"
+    workbooks = list(report.glob("*.xlsx"))
+    assert len(workbooks) == 1
+    assert openpyxl.load_workbook(workbooks[0], read_only=True).sheetnames[:3] == [
+        "summary",
+        "parameters",
+        "stress",
+    ]
+    assert len(list(report.glob("*.png"))) == 4
 
 
 @pytest.mark.slow
@@ -75,4 +85,5 @@ def test_make_demo_on_a_fresh_clone_builds_its_own_venv(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (clone / ".venv" / ".installed").exists()
-    assert "fleet-dal-h100" in done.stdout
+    assert "300 loans" in done.stdout
+    assert len(list((clone / "computefin-demo" / "report").glob("*.png"))) == 4
