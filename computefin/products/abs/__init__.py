@@ -9,7 +9,9 @@
 - :func:`run_waterfall`: every path at once, cash conserved each period to the cent;
 - analytics: tranche price/yield/discount margin/z-spread, WAL, duration, expected loss
   and loss distribution, equity IRR, credit enhancement, :func:`breakeven_cdr`,
-  :func:`scenario_grid`.
+  :func:`scenario_grid`;
+- :class:`AbsDeal` / :func:`value_deal`: the deal end to end, one row per tranche with
+  fair value, yield, WAL, duration, losses, attachment points and SEC-SA capital.
 
 >>> from computefin.products.abs import Pool, PoolFlows, project_pool
 >>> Pool.__name__, PoolFlows.__name__, project_pool.__name__
@@ -35,6 +37,15 @@ from computefin.products.abs.analytics import (
     tranche_wal,
     tranche_yield,
     tranche_z_spread,
+)
+from computefin.products.abs.deal import (
+    DEAL_COLUMNS,
+    AbsDeal,
+    SecuritisationCapitalInputs,
+    deal_scenarios,
+    demo_deal,
+    run_deal,
+    value_deal,
 )
 from computefin.products.abs.performance import (
     Performance,
@@ -85,7 +96,9 @@ from computefin.products.abs.waterfall import (
 )
 
 __all__ = [
+    "DEAL_COLUMNS",
     "DEMO_DEAL_PATH",
+    "AbsDeal",
     "AbsStructure",
     "Account",
     "CleanUpCall",
@@ -110,6 +123,7 @@ __all__ = [
     "RenewalOption",
     "RentStepUp",
     "RevolvingPeriod",
+    "SecuritisationCapitalInputs",
     "StepUp",
     "TopUpReserve",
     "Tranche",
@@ -119,6 +133,8 @@ __all__ = [
     "WaterfallStep",
     "breakeven_cdr",
     "credit_enhancement",
+    "deal_scenarios",
+    "demo_deal",
     "demo_pool",
     "demo_pool_flows",
     "equity_irr",
@@ -129,6 +145,7 @@ __all__ = [
     "pool_flows_for",
     "project_pool",
     "project_pool_by_asset",
+    "run_deal",
     "run_waterfall",
     "scenario_grid",
     "tranche_cashflows",
@@ -142,4 +159,5 @@ __all__ = [
     "tranche_wal",
     "tranche_yield",
     "tranche_z_spread",
+    "value_deal",
 ]
