@@ -1,10 +1,11 @@
-"""Write the engine's demo book (computefin/engine/data/demo_book.json, demo_loans.csv).
+"""Write the engine's demo book (computefin/engine/data/demo_*.json|csv).
 
 Run from the repo root: ``.venv/bin/python scripts/build_demo_book.py``. Deterministic
 (numpy seed 20261127): the same script writes the same bytes, and a test checks the
 shipped files against it. The book builds on the domain demo portfolio (its sites,
 lessees and five fleets) and adds borrowers and fleets so the batch job has a few
-hundred loans on H100 / H200 / H20 / H800 / Ascend fleets in Chinese and US sites.
+hundred loans on H100 / H200 / H20 / H800 / Ascend fleets in Chinese and US sites, plus
+the products' demo ABS deal (a CNY GPU-lease pool) and the bank's holdings in its tranches.
 Figures are illustrative, drawn from the public ranges in DOMAIN.md; they are not the
 terms of any real loan.
 """
@@ -19,6 +20,7 @@ import numpy as np
 
 from computefin.domain import Contract, Counterparty, Fleet, Portfolio, ServerGroup, demo_portfolio
 from computefin.products import CollateralLoan, LoanBook
+from computefin.products.abs import demo_deal
 
 DATA = Path(__file__).resolve().parents[1] / "computefin" / "engine" / "data"
 AS_OF = dt.date(2026, 11, 27)
@@ -158,14 +160,25 @@ def book() -> tuple[Portfolio, list[CollateralLoan]]:
     return portfolio, loans
 
 
+HOLDINGS = (("hold-abs-a-1", "A", 300e6), ("hold-abs-a-2", "A", 150e6),
+            ("hold-abs-b-1", "B", 80e6), ("hold-abs-e-1", "E", 40e6))  # fmt: skip
+"""The bank's positions in the demo ABS deal: (id, tranche, face CNY)."""
+
+
 def main() -> None:
-    """Write both files."""
+    """Write the portfolio, loans, ABS deal and holdings files."""
     portfolio, loans = book()
     DATA.mkdir(parents=True, exist_ok=True)
     text = json.dumps(portfolio.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
     (DATA / "demo_book.json").write_text(text, encoding="utf-8")
     frame = LoanBook.from_models(loans).to_frame()
     frame.to_csv(DATA / "demo_loans.csv", index=False, lineterminator="\n")
+    deal = demo_deal()
+    text = json.dumps([deal.model_dump(mode="json")], indent=1, sort_keys=True) + "\n"
+    (DATA / "demo_abs_deals.json").write_text(text, encoding="utf-8")
+    lines = ["id,instrument_type,instrument_id,tranche,face"]
+    lines += [f"{i},abs_tranche,{deal.id},{t},{face:.2f}" for i, t, face in HOLDINGS]
+    (DATA / "demo_holdings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

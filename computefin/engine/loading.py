@@ -7,8 +7,10 @@ and field; nothing of that file is kept.
 
 Kinds: ``counterparties``, ``fleets``, ``contracts``, ``loans`` (tables or JSON lists),
 ``portfolio`` (a JSON document with counterparties, fleets and contracts) and
-``snapshot`` (a market snapshot, JSON). Without ``kind``, the file name says it
-(``loans.csv``, ``market.json``) or, for JSON, the content does. Tables have one column
+``snapshot`` (a market snapshot, JSON), ``abs_deals`` (JSON: pool, structure and
+performance of each deal) and ``holdings`` (table or JSON: positions in ABS
+tranches). Without ``kind``, the file name says it (``loans.csv``, ``market.json``)
+or, for JSON, the content does. Tables have one column
 per model field; nested fields are dotted columns (``site.name``) or JSON cells
 (``server_groups``); loans use the layout of
 :meth:`~computefin.products.LoanBook.to_frame`. An empty cell means the field's default.
@@ -43,26 +45,34 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from computefin.domain import Contract, Counterparty, Fleet, MarketSnapshot, Portfolio
+from computefin.engine.holdings import Holding
 from computefin.engine.store import Store
 from computefin.engine.store.records import (
+    load_abs_deals,
+    load_holdings,
     load_loans,
     load_portfolio,
+    save_abs_deals,
     save_contracts,
     save_counterparties,
     save_fleets,
+    save_holdings,
     save_loans,
     save_portfolio,
     save_snapshot,
 )
 from computefin.engine.store.schema import (
+    AbsDealRow,
     ContractRow,
     CounterpartyRow,
     FleetRow,
+    HoldingRow,
     LoanRow,
     MarketSnapshotRow,
 )
 from computefin.errors import FieldProblem, ValidationError
 from computefin.products import CollateralLoan, LoanBook
+from computefin.products.abs import AbsDeal
 
 __all__ = ["KINDS", "LoadReport", "count", "export_file", "load_file", "read_records"]
 
@@ -73,6 +83,8 @@ KINDS: Final[tuple[str, ...]] = (
     "loans",
     "portfolio",
     "snapshot",
+    "abs_deals",
+    "holdings",
 )
 """What :func:`load_file` reads."""
 
@@ -81,6 +93,8 @@ _MODELS: Final[dict[str, type[BaseModel]]] = {
     "fleets": Fleet,
     "contracts": Contract,
     "loans": CollateralLoan,
+    "abs_deals": AbsDeal,
+    "holdings": Holding,
 }
 _ROWS: Final[dict[str, Any]] = {
     "counterparties": CounterpartyRow,
@@ -88,6 +102,8 @@ _ROWS: Final[dict[str, Any]] = {
     "contracts": ContractRow,
     "loans": LoanRow,
     "snapshot": MarketSnapshotRow,
+    "abs_deals": AbsDealRow,
+    "holdings": HoldingRow,
 }
 _TABLES: Final[frozenset[str]] = frozenset({".csv", ".parquet", ".pq"})
 
@@ -107,6 +123,8 @@ def _kind_of(path: Path, kind: str | None) -> str:
             raise ValidationError("kind", f"must be one of {', '.join(KINDS)}", kind)
         return kind
     stem = path.stem.lower()
+    if "abs" in stem or "deal" in stem:
+        return "abs_deals"
     for name in KINDS:
         if name in stem or name.rstrip("s") in stem:
             return name
@@ -272,6 +290,8 @@ def load_file(store: Store, path: str | Path, kind: str | None = None) -> LoadRe
         "fleets": save_fleets,
         "contracts": save_contracts,
         "loans": save_loans,
+        "abs_deals": save_abs_deals,
+        "holdings": save_holdings,
     }
     with store.session() as session:
         added = _save_checked(session, path, savers[kind], records)
@@ -308,6 +328,10 @@ def export_file(store: Store, kind: str, path: str | Path) -> int:
     with store.session() as session:
         if kind == "loans":
             items: list[BaseModel] = list(load_loans(session))
+        elif kind == "abs_deals":
+            items = list(load_abs_deals(session).values())
+        elif kind == "holdings":
+            items = list(load_holdings(session))
         else:
             portfolio = load_portfolio(session)
             items = list(getattr(portfolio, kind))

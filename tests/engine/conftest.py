@@ -20,9 +20,9 @@ from computefin.engine.store import Store, open_store
 
 @pytest.fixture
 def demo_store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh SQLite store holding the demo book's first 12 loans and the snapshot."""
+    """A fresh SQLite store holding the demo book's first 12 loans and the snapshot (no ABS)."""
     store = open_store(sqlite_url(tmp_path), create=True)
-    load_demo_book(store, loans=12)
+    load_demo_book(store, loans=12, securitisations=False)
     yield store
     store.close()
 

@@ -148,7 +148,7 @@ def _count(store: Store, run_id: str) -> int:
 def test_sigkill_mid_run_then_resume_values_every_loan_exactly_once(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
     store = open_store(url, create=True)
-    load_demo_book(store, loans=30)
+    load_demo_book(store, loans=30, securitisations=False)
     command = [sys.executable, "-m", "computefin", "value", "--as-of", AS_OF.isoformat(),
                "--db", url, "--scenarios", "40", "--seed", "5", "--chunk-size", "3",
                "--no-progress"]  # fmt: skip

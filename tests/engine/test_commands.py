@@ -134,11 +134,13 @@ def test_report_totals_are_the_results_converted_at_the_snapshot_fx(tmp_path: Pa
     from computefin.domain import demo_market
 
     usd = frame["currency"].map(lambda c: demo_market().fx(c, "USD"))
-    for case in ("base", "rates-plus-200bp"):
-        mine = frame["case"] == case
+    summary = frames.summary.set_index(["case", "instrument_type"])
+    assert set(summary.index.get_level_values(1)) == {"loan", "abs_tranche"}
+    for (case, kind), row in summary.iterrows():
+        mine = (frame["case"] == case) & (frame["instrument_type"] == kind)
         expected = float((frame.loc[mine, "pv"] * usd[mine]).sum())
-        got = frames.summary.set_index("case").loc[case, "pv_usd"]
-        assert got == pytest.approx(expected, rel=1e-12)
+        assert row["pv_usd"] == pytest.approx(expected, rel=1e-12)
+        assert row["instruments"] == {"loan": 8, "abs_tranche": 4}[kind]
     stress = frames.stress.set_index("case")
     assert stress.loc["base", "pv_usd_change"] == 0.0
     assert stress.loc["rates-plus-200bp", "pv_usd_change"] < 0.0

@@ -35,10 +35,13 @@ from computefin.domain import (
     Portfolio,
     Site,
 )
+from computefin.engine.holdings import Holding
 from computefin.engine.store.schema import (
+    AbsDealRow,
     ContractRow,
     CounterpartyRow,
     FleetRow,
+    HoldingRow,
     LoanRow,
     MarketSnapshotRow,
     ServerGroupRow,
@@ -46,17 +49,22 @@ from computefin.engine.store.schema import (
 )
 from computefin.errors import StoreError, ValidationError
 from computefin.products import CollateralLoan
+from computefin.products.abs import AbsDeal
 
 __all__ = [
     "canonical_json",
     "check_loan_references",
     "content_hash",
+    "load_abs_deals",
+    "load_holdings",
     "load_loans",
     "load_portfolio",
     "load_snapshot",
+    "save_abs_deals",
     "save_contracts",
     "save_counterparties",
     "save_fleets",
+    "save_holdings",
     "save_loans",
     "save_portfolio",
     "save_snapshot",
@@ -329,3 +337,87 @@ def load_loans(session: Session, ids: Sequence[str] | None = None) -> list[Colla
 def count_rows(session: Session, row_type: type[Any]) -> int:
     """Number of rows of a table."""
     return int(session.scalar(select(func.count()).select_from(row_type)) or 0)
+
+
+def save_abs_deals(session: Session, deals: Sequence[AbsDeal]) -> int:
+    """Add ABS deals (pool, structure, performance as JSON); their obligors must be stored
+    counterparties."""
+    _check_new(session, "abs_deals", AbsDealRow.id, [d.id for d in deals])
+    parties = {c.id for c in load_portfolio(session).counterparties}
+    for i, deal in enumerate(deals):
+        for j, lease in enumerate(deal.pool.leases):
+            if lease.lessee_counterparty_id not in parties:
+                raise ValidationError(
+                    f"abs_deals[{i}].pool.leases[{j}].lessee_counterparty_id",
+                    "unknown counterparty id",
+                    lease.lessee_counterparty_id,
+                )
+        text = canonical_json(deal)
+        session.add(
+            AbsDealRow(
+                id=deal.id,
+                currency=deal.structure.currency.value,
+                input_hash=content_hash(text),
+                payload=text,
+            )
+        )
+    session.flush()
+    return len(deals)
+
+
+def load_abs_deals(session: Session, ids: Sequence[str] | None = None) -> dict[str, AbsDeal]:
+    """Stored ABS deals by id (all, or these)."""
+    query = select(AbsDealRow.id, AbsDealRow.payload)
+    if ids is not None:
+        query = query.where(AbsDealRow.id.in_(list(ids)))
+    deals = {i: AbsDeal.model_validate_json(text) for i, text in session.execute(query)}
+    missing = [i for i in ids or () if i not in deals]
+    if missing:
+        raise StoreError(f"ABS deals not in the store: {', '.join(missing[:10])}")
+    return deals
+
+
+def save_holdings(session: Session, holdings: Sequence[Holding]) -> int:
+    """Add holdings of stored instruments (an ABS holding: a stored deal and tranche)."""
+    _check_new(session, "holdings", HoldingRow.id, [h.id for h in holdings])
+    wanted = sorted({h.instrument_id for h in holdings if h.instrument_type == "abs_tranche"})
+    hashes = dict(
+        session.execute(
+            select(AbsDealRow.id, AbsDealRow.input_hash).where(AbsDealRow.id.in_(wanted))
+        ).all()
+    )
+    deals = load_abs_deals(session, [w for w in wanted if w in hashes])
+    for i, h in enumerate(holdings):
+        if h.instrument_id not in deals:
+            raise ValidationError(
+                f"holdings[{i}].instrument_id", "unknown ABS deal", h.instrument_id
+            )
+        names = [t.name for t in deals[h.instrument_id].structure.tranches]
+        if h.tranche not in names:
+            raise ValidationError(
+                f"holdings[{i}].tranche", f"deal {h.instrument_id} has tranches {names}", h.tranche
+            )
+        text = canonical_json(h)
+        session.add(
+            HoldingRow(
+                id=h.id,
+                instrument_type=h.instrument_type,
+                instrument_id=h.instrument_id,
+                tranche=h.tranche,
+                quantity=h.face,
+                input_hash=content_hash(text),
+                payload=text,
+            )
+        )
+    session.flush()
+    return len(holdings)
+
+
+def load_holdings(session: Session, ids: Sequence[str] | None = None) -> list[Holding]:
+    """Stored holdings (all in id order, or these ids in the order given)."""
+    rows = dict(session.execute(select(HoldingRow.id, HoldingRow.payload)).all())
+    order = sorted(rows) if ids is None else list(ids)
+    missing = [i for i in order if i not in rows]
+    if missing:
+        raise StoreError(f"holdings not in the store: {', '.join(missing[:10])}")
+    return [Holding.model_validate_json(rows[i]) for i in order]

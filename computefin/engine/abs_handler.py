@@ -1,0 +1,122 @@
+"""ABS tranche holdings in the batch job: each deal valued once per chunk, holdings pro rata.
+
+A holding of face ``F`` in a tranche of balance ``B`` is worth ``F / B`` of the tranche's
+fair value (:func:`~computefin.products.abs.value_deal`, on the run's scenarios, seed and
+stress); its expected loss is ``F x`` the tranche's expected loss share, its EAD the face
+and its RWA ``F x`` the SEC-SA risk weight. The input hash covers the holding and its
+deal, so editing a deal changes the hash of every holding in it.
+
+>>> AbsTrancheHandler.instrument_type
+'abs_tranche'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from computefin.engine.attributes import accelerator_generation
+from computefin.engine.registry import ATTRIBUTE_COLUMNS, ResultRecord, RunContext, plain
+from computefin.engine.store.records import content_hash, load_abs_deals, load_holdings
+from computefin.engine.store.schema import AbsDealRow, HoldingRow
+from computefin.errors import ComputefinError
+from computefin.products.abs import value_deal
+from computefin.risk import StressScenario
+
+__all__ = ["AbsTrancheHandler"]
+
+
+class AbsTrancheHandler:
+    """Holdings of ABS tranches (``instrument_type = "abs_tranche"``)."""
+
+    instrument_type = "abs_tranche"
+
+    def instruments(self, session: Session) -> list[tuple[str, str]]:
+        """Holdings grouped by deal, then by id; hash = holding + deal."""
+        deals = dict(session.execute(select(AbsDealRow.id, AbsDealRow.input_hash)).all())
+        rows = session.execute(
+            select(HoldingRow.id, HoldingRow.instrument_id, HoldingRow.input_hash)
+            .where(HoldingRow.instrument_type == self.instrument_type)
+            .order_by(HoldingRow.instrument_id, HoldingRow.id)
+        )
+        return [(i, content_hash(f"{h}:{deals.get(d, '')}")) for i, d, h in rows]
+
+    def value(
+        self,
+        session: Session,
+        ids: Sequence[str],
+        context: RunContext,
+        stress: StressScenario | None,
+    ) -> list[ResultRecord]:
+        """Value each deal of the chunk once; each holding its share of its tranche."""
+        holdings = load_holdings(session, ids)
+        deals = load_abs_deals(session, sorted({h.instrument_id for h in holdings}))
+        tables: dict[str, pd.DataFrame | str] = {}
+        for deal_id, deal in deals.items():
+            try:
+                tables[deal_id] = value_deal(
+                    deal, context.market, context.portfolio, context.n_scenarios,
+                    seed=context.seed, stress=stress,
+                ).set_index("tranche")  # fmt: skip
+            except ComputefinError as exc:
+                tables[deal_id] = str(exc)
+        out = []
+        for h in holdings:
+            table = tables[h.instrument_id]
+            if isinstance(table, str):
+                out.append(ResultRecord(h.id, None, None, None, None, None, None, None, table))
+                continue
+            row: dict[str, Any] = {
+                str(k): plain(v) for k, v in table.loc[str(h.tranche)].to_dict().items()
+            }
+            share = h.face / float(row["balance"])
+            figures = {
+                "pv": share * float(row["pv"]),
+                "ead": h.face,
+                "el": h.face * float(row["expected_loss"]),
+                "rwa": h.face * float(row["risk_weight"]),
+            }
+            measures = {f"tranche_{k}" if k in ("balance", "pv", "rwa") else k: v
+                        for k, v in row.items()}  # fmt: skip
+            measures.update({"holding_id": h.id, "face": h.face, "share": share, **figures})
+            out.append(
+                ResultRecord(
+                    instrument_id=h.id,
+                    currency=str(row["currency"]),
+                    pv=figures["pv"],
+                    ead=figures["ead"],
+                    el=figures["el"],
+                    ecl=None,
+                    rwa=figures["rwa"],
+                    ltv=None,
+                    error=None,
+                    measures=measures,
+                )
+            )
+        return out
+
+    def attributes(self, session: Session) -> pd.DataFrame:
+        """Rating column: ``ABS <deal> <tranche>``; generation: the pool's main one by GPUs."""
+        deals = load_abs_deals(session)
+        main: dict[str, str] = {}
+        for deal_id, deal in deals.items():
+            gpus: dict[str, int] = {}
+            for lease in deal.pool.leases:
+                gen = accelerator_generation(lease.accelerator_id)
+                gpus[gen] = gpus.get(gen, 0) + lease.gpus
+            main[deal_id] = max(gpus, key=lambda g: gpus[g]) if gpus else "none"
+        rows = [
+            {
+                "instrument_id": h.id,
+                "counterparty_id": h.instrument_id,
+                "rating": f"ABS tranche {h.tranche}",
+                "accelerator_id": None,
+                "generation": main.get(h.instrument_id, "none"),
+            }
+            for h in load_holdings(session)
+        ]
+        return pd.DataFrame(rows, columns=list(ATTRIBUTE_COLUMNS))
