@@ -76,6 +76,7 @@ class KernelOut:
 
     interest: FloatArray
     principal: FloatArray
+    prepayments: FloatArray
     recoveries: FloatArray
     remarketing: FloatArray
     defaulted: FloatArray
@@ -163,7 +164,10 @@ def run_kernel(
     held = np.zeros((n_assets, n_paths, n_seg))
     relet = np.zeros((n_assets, n_paths, n_seg))
 
-    out = {name: np.zeros((n_paths, n_periods)) for name in ("int", "prin", "rec", "mkt", "dflt")}
+    out = {
+        name: np.zeros((n_paths, n_periods))
+        for name in ("int", "prin", "prepay", "rec", "mkt", "dflt")
+    }
     balance = np.zeros((n_paths, n_periods))
     remaining = np.zeros((n_paths, n_periods))
     late_rec = np.zeros((n_paths, n_periods + lag + 1))
@@ -249,6 +253,7 @@ def run_kernel(
 
         out["int"][:, k] = (interest + renewal).sum(axis=0)
         out["prin"][:, k] = (principal + prepay_cash).sum(axis=0)
+        out["prepay"][:, k] = prepay_cash.sum(axis=0)
         out["dflt"][:, k] = defaulted.sum(axis=0)
         out["rec"][:, k] += relet_rent.sum(axis=0)
         balance[:, k] = end_balance.sum(axis=0)
@@ -293,6 +298,7 @@ def run_kernel(
     return KernelOut(
         interest=out["int"],
         principal=out["prin"],
+        prepayments=out["prepay"],
         recoveries=out["rec"],
         remarketing=out["mkt"],
         defaulted=out["dflt"],

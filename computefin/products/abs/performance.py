@@ -317,6 +317,7 @@ class PoolFlowsBuilder:
             original_pool_balance=float(s.opening.sum()),
             interest_collections=out.interest,
             principal_collections=out.principal,
+            prepayments=out.prepayments,
             recoveries=out.recoveries,
             remarketing_proceeds=out.remarketing,
             defaulted_balance=out.defaulted,

@@ -11,7 +11,9 @@ Collections split the way the waterfall's interest and principal priorities need
 - ``interest_collections``: lease rent net of the part that amortises the discounted pool
   balance, plus loan interest and fees (the interest waterfall's available funds);
 - ``principal_collections``: scheduled principal, prepayments, and the balance-reducing
-  part of lease rent (the principal waterfall's available funds);
+  part of lease rent (the principal waterfall's available funds); ``prepayments`` is
+  the part of it that was prepaid (optional, zero by default), so scheduled principal =
+  principal collections - prepayments (what a DSCR test divides by);
 - ``recoveries``: recoveries on defaulted assets (after the recovery lag);
 - ``remarketing_proceeds``: sales of returned or repossessed GPUs.
 
@@ -88,6 +90,7 @@ class PoolFlows:
     net_loss: FloatArray
     pool_balance: FloatArray
     contractual_rent_remaining: FloatArray
+    prepayments: FloatArray | None = None
     n_paths: int = field(init=False)
     n_periods: int = field(init=False)
 
@@ -118,8 +121,26 @@ class PoolFlows:
             shape = arr.shape
             object.__setattr__(self, name, arr)
         assert shape is not None
+        if self.prepayments is None:
+            prepaid = np.zeros(shape)
+            prepaid.setflags(write=False)
+        else:
+            prepaid = _money(self.prepayments, "prepayments")
+            if prepaid.shape != shape:
+                raise ValidationError("PoolFlows.prepayments", f"shape {prepaid.shape} != {shape}")
+            if (prepaid < -1e-9).any() or (prepaid > self.principal_collections + 1e-6).any():
+                raise ValidationError(
+                    "PoolFlows.prepayments", "must lie between 0 and the principal collections"
+                )
+        object.__setattr__(self, "prepayments", prepaid)
         object.__setattr__(self, "n_paths", shape[0])
         object.__setattr__(self, "n_periods", shape[1])
+
+    @property
+    def scheduled_principal(self) -> FloatArray:
+        """Principal collections less prepayments, ``(paths, periods)``."""
+        assert self.prepayments is not None
+        return self.principal_collections - self.prepayments
 
     @property
     def total_collections(self) -> FloatArray:

@@ -798,7 +798,7 @@ def run_waterfall(
                 collections=coll,
                 fee_period=fee_period,
                 interest_through=period_int[senior_rank[k]].sum(axis=0),
-                scheduled_principal=np.where(live, pool.principal_collections[:, t], 0.0),
+                scheduled_principal=np.where(live, pool.scheduled_principal[:, t], 0.0),
                 cnl=st.cum_loss / orig,
             )
             breach &= test

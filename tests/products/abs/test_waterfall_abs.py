@@ -8,6 +8,7 @@ from abs_waterfall_pools import build, pool, two_class_deal, zero_coupon_deal
 
 from computefin.errors import MarketDataError, ValidationError
 from computefin.pricing.curves import flat_curve
+from computefin.products.abs.pool_flows import PoolFlows
 from computefin.products.abs.structure import DEMO_DEAL_PATH, AbsStructure
 from computefin.products.abs.waterfall import (
     ConservationError,
@@ -422,3 +423,23 @@ def test_trigger_ends_the_revolving_period_early() -> None:
     kept = run_waterfall(revolving_deal("2032-01-01"), flows)
     np.testing.assert_allclose(kept.reinvestment[0], [40.0, 40.0, 0.0])
     assert kept.writedown.sum() == pytest.approx(30.0)
+
+
+def test_dscr_divides_by_scheduled_principal_not_prepayments() -> None:
+    # PLAIN with 15 of P1's principal 40 prepaid: DSCR = (50 - 1) / (3 + 1.8 + 40 - 15);
+    # the cash and every payment are unchanged.
+    import dataclasses
+
+    data = two_class_deal(
+        triggers=[{"name": "dscr", "kind": "dscr", "threshold": 1.0,
+                   "effect": "switch_to_sequential"}]
+    )  # fmt: skip
+    fields = {f.name: getattr(PLAIN, f.name) for f in dataclasses.fields(PLAIN) if f.init}
+    prepaid = PoolFlows(**{**fields, "prepayments": np.array([[15.0, 0.0, 0.0]])})
+    np.testing.assert_allclose(prepaid.scheduled_principal, [[25.0, 30.0, 30.0]])
+    base, res = run_waterfall(build(data), PLAIN), run_waterfall(build(data), prepaid)
+    assert res.trigger_value[0, 0, 0] == pytest.approx(49.0 / (3.0 + 1.8 + 25.0), rel=1e-12)
+    assert base.trigger_value[0, 0, 0] == pytest.approx(49.0 / 44.8, rel=1e-12)
+    np.testing.assert_array_equal(res.principal, base.principal)
+    with pytest.raises(ValidationError, match=r"PoolFlows\.prepayments"):
+        PoolFlows(**{**fields, "prepayments": np.array([[50.0, 0.0, 0.0]])})
