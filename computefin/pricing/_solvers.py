@@ -46,6 +46,7 @@ __all__ = [
     "ArrayFunction",
     "ArrayFunctionWithDerivative",
     "OnFailure",
+    "fail_report",
     "solve_monotone",
     "solve_spread_for_price",
 ]
@@ -182,13 +183,18 @@ def _bracket(
     return root, ok
 
 
-def _fail(
+def fail_report(
     name: str,
     failed: IntArray,
     n: int,
     tol: float,
     ids: Sequence[str] | npt.NDArray[Any] | None,
 ) -> ConvergenceError:
+    """The :class:`ConvergenceError` naming the problems ``failed`` (of ``n``).
+
+    >>> fail_report("f", np.array([1]), 2, 1e-12, ["a", "b"]).items
+    ('b',)
+    """
     rows = failed.tolist()
     items = [str(ids[i]) for i in rows] if ids is not None else [f"row {i}" for i in rows]
     return ConvergenceError(
@@ -288,7 +294,7 @@ def solve_monotone(
     if not bool(done.all()):
         failed = np.flatnonzero(~done).astype(np.int64)
         if on_failure == "raise":
-            raise _fail(name, failed, n, tol, ids)
+            raise fail_report(name, failed, n, tol, ids)
         x[failed] = np.nan
     return x
 

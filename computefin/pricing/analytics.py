@@ -61,7 +61,8 @@ import numpy.typing as npt
 from computefin._typing import BoolArray, DateArray, FloatArray, IntArray
 from computefin.domain.conventions import DayCount, Frequency
 from computefin.errors import ValidationError
-from computefin.pricing._solvers import DEFAULT_TOL, OnFailure, solve_monotone
+from computefin.pricing import _fused
+from computefin.pricing._solvers import DEFAULT_TOL, OnFailure, fail_report, solve_monotone
 from computefin.pricing.curves import Curve
 from computefin.pricing.daycounts import parse_day_count, year_fraction_days
 
@@ -97,6 +98,7 @@ DayCounts = DayCount | npt.NDArray[np.str_]
 _BP: Final[float] = 1e-4
 _YIELD_HI: Final[float] = 10.0  # 1000%: default upper bound of the yield bracket
 _YIELD_LO: Final[float] = -0.99  # default lower bound (compounded, continuous)
+_NEWTON_ITER: Final[int] = 50  # Newton (Halley) steps before the bracketing fallback
 _SPREAD_BRACKET: Final[tuple[float, float]] = (-1.0, 1.0)
 _MAX_FREQUENCY: Final[int] = 365
 _COMPOUNDINGS: Final[tuple[str, ...]] = ("compounded", "continuous", "simple")
@@ -209,6 +211,19 @@ def _day_counts(value: Any, n: int, field: str) -> DayCounts:
     arr = np.asarray(value)
     if arr.ndim != 1 or arr.shape[0] != n or arr.dtype.kind not in "UO":
         raise ValidationError(field, f"one day-count name or an array of {n} names")
+    if arr.dtype.kind == "U" and n:
+        # canonical names (what a kernel writes): a few comparisons instead of a sort
+        known = np.zeros(n, dtype=bool)
+        present = []
+        for dc in DayCount:
+            same = arr == dc.value
+            if bool(same.any()):
+                present.append(dc)
+                known |= same
+        if bool(known.all()):
+            if len(present) == 1:
+                return present[0]
+            return arr
     names, inverse = np.unique(arr.astype(str), return_inverse=True)
     parsed = [parse_day_count(str(v), field) for v in names.tolist()]
     if len(parsed) == 1:
@@ -1340,6 +1355,42 @@ def bond_measures(
     >>> m.ytm.round(8), m.modified_duration.round(8)
     (array([0.04081077, 0.04081077]), array([1.87871174, 0.96078944]))
     """
+    fused = _fused_measures(
+        cf, curve_or_dfs, price, kind, compounding, frequency, day_count, wal_day_count,
+        settlement, guess, tol, bracket, on_failure,
+    )  # fmt: skip
+    if fused is not None:
+        return fused
+    return numpy_bond_measures(
+        cf, curve_or_dfs, price=price, kind=kind, compounding=compounding,
+        frequency=frequency, day_count=day_count, wal_day_count=wal_day_count,
+        settlement=settlement, guess=guess, tol=tol, bracket=bracket, on_failure=on_failure,
+    )  # fmt: skip
+
+
+def numpy_bond_measures(
+    cf: CashflowMatrix,
+    curve_or_dfs: Curve | npt.ArrayLike,
+    *,
+    price: npt.ArrayLike | None = None,
+    kind: PriceKind = "dirty",
+    compounding: YieldCompounding = "compounded",
+    frequency: Any = None,
+    day_count: Any = None,
+    wal_day_count: Any = None,
+    settlement: Any = None,
+    guess: float | npt.ArrayLike = 0.05,
+    tol: float = DEFAULT_TOL,
+    bracket: tuple[float | npt.ArrayLike, float | npt.ArrayLike] | None = None,
+    on_failure: OnFailure = "raise",
+) -> BondMeasures:
+    """:func:`bond_measures` by the whole-array numpy kernels (the reference the compiled
+    path is tested against; also what runs where that path does not apply).
+
+    >>> from computefin.pricing.curves import flat_curve
+    >>> numpy_bond_measures(_example_book(), flat_curve("2026-06-30", 0.04)).pv.round(6)
+    array([101.720542,  98.961312])
+    """
     live = _live(cf, settlement)
     pv: FloatArray = (live.amounts * _discounts(cf, live, curve_or_dfs)).sum(axis=1)
     kernel = _YieldKernel(cf, settlement, compounding, frequency, day_count, live)
@@ -1360,4 +1411,123 @@ def bond_measures(
         else np.full(cf.n, np.nan)
     )
     wal = np.full(cf.n, np.nan) if cf.principal is None else _wal(cf, live, None, wal_day_count)
+    return BondMeasures(pv, ytm, wal, modified, macaulay, convex)
+
+
+_DAY_DENOMINATORS: Final[dict[DayCount, float]] = {
+    DayCount.ACT_360: 360.0,
+    DayCount.ACT_365F: 365.0,
+}
+"""Day counts whose year fraction is whole days over a constant (the compiled path's)."""
+_MAX_TABLE_DAYS: Final[int] = 200_000
+"""Widest payment-date span (days) discounted through a per-day table by the compiled path."""
+
+
+def _denominators(dc: DayCounts, n: int) -> FloatArray | None:
+    """Per instrument, the day count's denominator; None unless all are ACT/360 or ACT/365F."""
+    if isinstance(dc, DayCount):
+        den = _DAY_DENOMINATORS.get(dc)
+        return None if den is None else np.full(n, den)
+    out = np.full(n, np.nan)
+    for name, den in _DAY_DENOMINATORS.items():
+        out[dc == name.value] = den
+    return None if bool(np.isnan(out).any()) else out
+
+
+def _fused_measures(
+    cf: CashflowMatrix,
+    curve_or_dfs: Curve | npt.ArrayLike,
+    price: npt.ArrayLike | None,
+    kind: PriceKind,
+    compounding: YieldCompounding,
+    frequency: Any,
+    day_count: Any,
+    wal_day_count: Any,
+    settlement: Any,
+    guess: float | npt.ArrayLike,
+    tol: float,
+    bracket: tuple[float | npt.ArrayLike, float | npt.ArrayLike] | None,
+    on_failure: OnFailure,
+) -> BondMeasures | None:
+    """:func:`bond_measures` by the compiled kernel (:mod:`computefin.pricing._fused`), or
+    None where it does not apply: a non-ACT/360-or-ACT/365F day count, simple yields, a
+    clean price, discount factors instead of a curve, a given bracket, an empty matrix
+    or one wider than 128 slots, a wide date span, or arguments the numpy path rejects
+    (it raises the error)."""
+    n, k = cf.n, cf.k
+    if (
+        n == 0
+        or k == 0
+        or k > _fused.MAX_WIDTH
+        or not isinstance(curve_or_dfs, Curve)
+        or compounding not in ("compounded", "continuous")
+        or kind != "dirty"
+        or bracket is not None
+        or on_failure not in ("raise", "nan")
+        or not (np.isfinite(tol) and tol > 0.0)
+        or not _fused.available()
+    ):
+        return None
+    dc = cf.day_count if day_count is None else _day_counts(day_count, n, "day_count")
+    wal_dc = cf.day_count if wal_day_count is None else _day_counts(wal_day_count, n, "day_count")
+    yield_den = _denominators(dc, n)
+    wal_den = _denominators(wal_dc, n)
+    if yield_den is None or wal_den is None:
+        return None
+    settle = (
+        cf.settlement.astype(np.int64) if settlement is None else _settlement_days(settlement, n)
+    )
+    pay = cf.pay_dates.view(np.int64)
+    first, last = int(settle.min()), max(int(pay.max()), int(settle.max()))
+    as_of = int(np.datetime64(curve_or_dfs.as_of, "D").astype(np.int64))
+    if first < as_of or last - first > _MAX_TABLE_DAYS:
+        return None  # the numpy path raises for a settlement before the curve
+    freq = cf.frequency if frequency is None else _frequency(frequency, n, "frequency")
+    target = None if price is None else _per_instrument(price, n, "price")
+    x0 = _per_instrument(guess, n, "guess")
+    table = np.asarray(
+        curve_or_dfs.discount(np.arange(first, last + 1).astype("datetime64[D]")),
+        dtype=np.float64,
+    )
+    pv, ytm, wal, modified, macaulay, convex, left = _fused.measures(
+        pay,
+        np.ascontiguousarray(cf.alive),
+        np.ascontiguousarray(cf.amounts),
+        None if cf.accrual_start is None else cf.accrual_start.view(np.int64),
+        cf.principal,
+        settle,
+        freq.astype(np.float64),
+        yield_den,
+        wal_den,
+        table,
+        first,
+        target,
+        x0,
+        np.full(n, _YIELD_LO),
+        np.full(n, _YIELD_HI),
+        float(tol),
+        _NEWTON_ITER,
+        compounding == "compounded",
+    )
+    if bool(left.any()):
+        rows = np.flatnonzero(left)
+        sub = cf.take(rows)
+        sub_dc = dc if isinstance(dc, DayCount) else dc[rows]
+        kernel = _YieldKernel(sub, settle[rows].astype("datetime64[D]"), compounding,
+                              freq[rows], sub_dc)  # fmt: skip
+        goal = pv[rows] if target is None else target[rows]
+        solved = _solve_yield(kernel, sub, goal, x0[rows], tol, None, "nan")
+        failed = np.isnan(solved)
+        if bool(failed.any()) and on_failure == "raise":
+            raise fail_report("yield_from_price", rows[failed], n, tol, cf.ids)
+        value, slope, second = kernel.terms(solved, None, 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nonzero = value != 0.0
+            ytm[rows] = solved
+            modified[rows] = np.where(nonzero, -slope / value, 0.0)
+            convex[rows] = np.where(nonzero, second / value, 0.0)
+            if compounding == "compounded":
+                macaulay[rows] = (1.0 + solved / kernel.freq) * modified[rows]
+    if cf.principal is None:
+        wal = np.full(n, np.nan)
     return BondMeasures(pv, ytm, wal, modified, macaulay, convex)

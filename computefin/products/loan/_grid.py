@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from computefin.errors import FieldProblem, ValidationError
 from computefin.pricing import MarketCalendar, calendar, make_schedule, year_fraction_days
@@ -24,7 +26,15 @@ from computefin.products.loan._columns import (
     ScheduleKey,
 )
 
-__all__ = ["GridCache", "PeriodGrid", "build_grid", "loan_calendar", "year_fractions"]
+__all__ = [
+    "GridCache",
+    "GridTemplates",
+    "PeriodGrid",
+    "build_grid",
+    "build_templates",
+    "loan_calendar",
+    "year_fractions",
+]
 
 _SCHEDULE_FIELDS = {"end": "maturity", "convention": "business_day_convention"}
 
@@ -142,20 +152,74 @@ def _make(cols: LoanColumns, key: ScheduleKey, rows: IntArray, cache: GridCache)
     return _Made(schedule.dates.astype(np.int64), schedule.unadjusted_dates.astype(np.int64), {})
 
 
-def build_grid(
+@dataclass(frozen=True, eq=False)
+class GridTemplates:
+    """The schedule shapes of a book, padded to ``P`` columns, and each loan's rows in them.
+
+    ``template_*`` are ``(n_shapes, P)`` (dead cells repeat the shape's last date);
+    ``year_fraction`` is ``(n_rows, P)``, one row per (day count, shape) present, and
+    ``yf_row[i]`` is loan ``i``'s row in it.
+    """
+
+    shape_row: IntArray
+    template_start: IntArray
+    template_end: IntArray
+    template_unadjusted_start: IntArray
+    template_unadjusted_end: IntArray
+    template_alive: BoolArray
+    template_periods: IntArray
+    year_fraction: FloatArray
+    yf_row: IntArray
+
+    @property
+    def width(self) -> int:
+        """``P``, the padded number of periods."""
+        return int(self.template_start.shape[1])
+
+    def grid(self, rows: IntArray | None = None) -> PeriodGrid:
+        """The per-loan :class:`PeriodGrid` of all loans (or of ``rows``), gathered."""
+        shape_row = self.shape_row if rows is None else self.shape_row[rows]
+        yf_row = self.yf_row if rows is None else self.yf_row[rows]
+        return PeriodGrid(
+            start=self.template_start[shape_row],
+            end=self.template_end[shape_row],
+            unadjusted_start=self.template_unadjusted_start[shape_row],
+            unadjusted_end=self.template_unadjusted_end[shape_row],
+            alive=self.template_alive[shape_row],
+            n_periods=self.template_periods[shape_row],
+            year_fraction=self.year_fraction[yf_row],
+            shape_row=shape_row,
+            template_start=self.template_start,
+            template_end=self.template_end,
+            template_alive=self.template_alive,
+        )
+
+
+def _codes(values: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """``np.unique(values, return_inverse=True)`` for codes in ``0..size-1``, by counting."""
+    present = np.flatnonzero(np.bincount(values, minlength=size)).astype(np.int64)
+    position = np.zeros(max(size, 1), dtype=np.int64)
+    position[present] = np.arange(present.size)
+    return present, position[values].astype(np.int64)
+
+
+def _flat(parts: list[npt.NDArray[Any]], dtype: Any) -> npt.NDArray[Any]:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def build_templates(
     cols: LoanColumns,
     calendars: Mapping[str, MarketCalendar] | None = None,
     cache: GridCache | None = None,
-) -> PeriodGrid:
-    """Schedules of every loan, one ``make_schedule`` per distinct schedule shape.
+) -> GridTemplates:
+    """Schedules of every shape of ``cols``, one ``make_schedule`` per distinct shape.
 
-    The shapes are padded into ``(n_shapes, P)`` templates and every loan's rows gathered
-    from its template; ``cache`` (for the same ``calendars``) carries made schedules over
-    from earlier calls.
+    ``cache`` (for the same ``calendars``) carries made schedules over from earlier
+    calls. :func:`build_grid` gathers every loan's rows from these templates.
 
-    >>> grid = build_grid(LoanColumns.from_loans([]))
-    >>> grid.shape
-    (0, 0)
+    >>> t = build_templates(LoanColumns.from_loans([]))
+    >>> t.template_start.shape, t.width
+    ((0, 0), 0)
     """
     if cache is None or cache.calendars is not calendars:
         cache = _SHARED if calendars is None else GridCache(calendars)
@@ -163,8 +227,7 @@ def build_grid(
         _SHARED.clear()
     n = len(cols)
     layout = cols.layout
-    present, shape_row = np.unique(layout.shape_code, return_inverse=True)
-    shape_row = shape_row.reshape(n).astype(np.int64)
+    present, shape_row = _codes(layout.shape_code, len(layout.shapes))
     made: list[_Made] = []
     for u, code in enumerate(present.tolist()):
         key = layout.shapes[code]
@@ -174,49 +237,65 @@ def build_grid(
             cache.put(key, found)
         made.append(found)
     k = len(made)
-    width = max((m.dates.size - 1 for m in made), default=0)
-    t_start = np.zeros((k, width), dtype=np.int64)
-    t_end = np.zeros((k, width), dtype=np.int64)
-    t_ustart = np.zeros((k, width), dtype=np.int64)
-    t_uend = np.zeros((k, width), dtype=np.int64)
-    t_alive = np.zeros((k, width), dtype=bool)
-    t_m = np.zeros(k, dtype=np.int64)
-    for u, m in enumerate(made):
-        dates, unadjusted = m.dates, m.unadjusted
-        p = dates.size - 1
-        t_start[u, :p] = dates[:-1]
-        t_start[u, p:] = dates[-1]
-        t_end[u, :p] = dates[1:]
-        t_end[u, p:] = dates[-1]
-        t_ustart[u, :p] = unadjusted[:-1]
-        t_ustart[u, p:] = unadjusted[-1]
-        t_uend[u, :p] = unadjusted[1:]
-        t_uend[u, p:] = unadjusted[-1]
-        t_alive[u, :p] = True
-        t_m[u] = p
-    # year fractions: one template per (shape, day count) present
-    yf = np.zeros((n, width), dtype=np.float64)
-    for code in np.unique(cols.day_count).tolist():
+    sizes = np.asarray([m.dates.size for m in made], dtype=np.int64)
+    t_m = sizes - 1
+    width = int(t_m.max(initial=0))
+    # every shape's dates padded to ``width`` columns, dead cells repeating the last date
+    first = np.cumsum(sizes) - sizes
+    col = np.arange(width)
+    at_start = first[:, None] + np.minimum(col, t_m[:, None])
+    at_end = first[:, None] + np.minimum(col + 1, t_m[:, None])
+    dates = _flat([m.dates for m in made], np.int64)
+    unadjusted = _flat([m.unadjusted for m in made], np.int64)
+    t_start, t_end = dates[at_start], dates[at_end]
+    t_ustart, t_uend = unadjusted[at_start], unadjusted[at_end]
+    t_alive = col < t_m[:, None]
+    # year fractions: one template row per (day count, shape) present
+    codes = np.unique(cols.day_count).tolist()
+    t_yf = np.zeros((len(codes) * k, width), dtype=np.float64)
+    yf_row = np.zeros(n, dtype=np.int64)
+    for c, code in enumerate(codes):
         rows = np.flatnonzero(cols.day_count == code)
-        t_yf = np.zeros((k, width), dtype=np.float64)
-        for u in np.unique(shape_row[rows]).tolist():
+        used = _codes(shape_row[rows], k)[0]
+        got = []
+        for u in used.tolist():
             m = made[u]
-            got = m.year_fraction.get(code)
-            if got is None:
-                got = year_fraction_days(m.dates[:-1], m.dates[1:], DAY_COUNTS[code])
-                m.year_fraction[code] = got
-            t_yf[u, : got.size] = got
-        yf[rows] = t_yf[shape_row[rows]]
-    return PeriodGrid(
-        start=t_start[shape_row],
-        end=t_end[shape_row],
-        unadjusted_start=t_ustart[shape_row],
-        unadjusted_end=t_uend[shape_row],
-        alive=t_alive[shape_row],
-        n_periods=t_m[shape_row],
-        year_fraction=yf,
+            yf = m.year_fraction.get(code)
+            if yf is None:
+                yf = year_fraction_days(m.dates[:-1], m.dates[1:], DAY_COUNTS[code])
+                m.year_fraction[code] = yf
+            got.append(yf)
+        filled = col < t_m[used, None]
+        block = np.zeros((used.size, width), dtype=np.float64)
+        block[filled] = _flat(got, np.float64)
+        t_yf[c * k + used] = block
+        yf_row[rows] = c * k + shape_row[rows]
+    return GridTemplates(
         shape_row=shape_row,
         template_start=t_start,
         template_end=t_end,
+        template_unadjusted_start=t_ustart,
+        template_unadjusted_end=t_uend,
         template_alive=t_alive,
+        template_periods=t_m,
+        year_fraction=t_yf,
+        yf_row=yf_row,
     )
+
+
+def build_grid(
+    cols: LoanColumns,
+    calendars: Mapping[str, MarketCalendar] | None = None,
+    cache: GridCache | None = None,
+) -> PeriodGrid:
+    """Schedules of every loan, one ``make_schedule`` per distinct schedule shape.
+
+    The shapes are padded into ``(n_shapes, P)`` templates (:func:`build_templates`) and
+    every loan's rows gathered from its template; ``cache`` (for the same ``calendars``)
+    carries made schedules over from earlier calls.
+
+    >>> grid = build_grid(LoanColumns.from_loans([]))
+    >>> grid.shape
+    (0, 0)
+    """
+    return build_templates(cols, calendars, cache).grid()

@@ -32,10 +32,13 @@ from computefin.products.loan._columns import (
     DAY_COUNTS,
     FloatArray,
     IntArray,
+    Layout,
     LoanColumns,
+    select_columns,
 )
 from computefin.products.loan._fields import Amortization
-from computefin.products.loan._grid import PeriodGrid, loan_calendar
+from computefin.products.loan._grid import GridTemplates, PeriodGrid, loan_calendar
+from computefin.products.loan.model import LOAN_INDICES
 
 __all__ = [
     "FIXED",
@@ -46,7 +49,9 @@ __all__ = [
     "PROJECTED",
     "STALE",
     "PeriodRates",
+    "RateTemplates",
     "period_rates",
+    "rate_templates",
 ]
 
 FIXED: Final[int] = 0
@@ -321,3 +326,74 @@ def _project_lpr(
     moved = _by_day(fix, lambda d: _forward(reference, d, d + window, DayCount.ACT_365F))
     out: FloatArray = float(hist_rates[pos]) + (moved - base)
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class RateTemplates:
+    """Index rates of a book's floating loans, computed once per *variant*.
+
+    A variant is what a floating period's index rate, fixing date and source depend on:
+    (index, schedule shape, fixing lag, day count, whether the balance depends on the
+    rate). ``variant[i]`` is loan ``i``'s row in the ``(n_variants, P)`` tables (-1 for a
+    fixed loan); ``index_rate`` is 0 on dead cells, as in :class:`PeriodRates`.
+    """
+
+    variant: IntArray
+    index_rate: FloatArray
+    fixing_day: IntArray
+    source: IntArray
+
+
+def rate_templates(
+    cols: LoanColumns,
+    templates: GridTemplates,
+    market: MarketSnapshot | None,
+    curves: Mapping[RateIndex, Curve] | None = None,
+    calendars: Mapping[str, MarketCalendar] | None = None,
+) -> RateTemplates:
+    """:func:`period_rates` of one representative loan per variant (see
+    :class:`RateTemplates`): the same numbers as the per-loan call, gathered by variant.
+
+    Errors (a missing fixing or curve) are raised by the per-loan :func:`period_rates`,
+    so they name the same loans.
+    """
+    n, width = len(cols), templates.width
+    variant = np.full(n, -1, dtype=np.int64)
+    floating = np.flatnonzero(cols.is_floating)
+    empty = np.zeros((0, width), dtype=np.float64)
+    if floating.size == 0:
+        return RateTemplates(variant, empty, empty.astype(np.int64), empty.astype(np.int64))
+    key = np.zeros(floating.size, dtype=np.int64)
+    index_code = cols.index_code[floating]
+    shape_row = templates.shape_row[floating]
+    # what does not change a loan's index rates leaves the key: whether the balance
+    # depends on the rate matters only for periods paid by the as-of date, the day count
+    # only for curve projections (LPR moves with a fixed-tenor ACT/365F forward)
+    dependent = np.isin(cols.amortization[floating], _RATE_DEPENDENT)
+    if market is not None:
+        as_of = int(np.datetime64(market.as_of, "D").astype(np.int64))
+        dependent &= templates.template_end[shape_row, 0] <= as_of
+    lpr = np.asarray([cols.index_of(c) in LPR_WINDOW_DAYS for c in range(len(LOAN_INDICES))])
+    day_count = np.where(lpr[index_code], 0, cols.day_count[floating])
+    for part in (index_code, shape_row, cols.fixing_lag[floating], day_count, dependent):
+        lo = int(part.min())
+        key = key * (int(part.max()) - lo + 1) + (part.astype(np.int64) - lo)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    variant[floating] = inverse.reshape(floating.size)
+    rep = floating[first]
+    rep_cols = select_columns(cols, rep)
+    layout = cols.layout
+    rep_cols.__dict__["layout"] = Layout(
+        layout.start_day[rep],
+        layout.maturity_day[rep],
+        layout.shape_code[rep],
+        layout.shapes,
+        layout.calendar_code[rep],
+        layout.calendar_names,
+    )
+    try:
+        got = period_rates(rep_cols, templates.grid(rep), market, curves, calendars)
+    except MarketDataError:
+        period_rates(cols, templates.grid(), market, curves, calendars)  # names every loan
+        raise
+    return RateTemplates(variant, got.index_rate, got.fixing_day, got.source)
