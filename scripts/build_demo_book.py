@@ -5,7 +5,8 @@ Run from the repo root: ``.venv/bin/python scripts/build_demo_book.py``. Determi
 shipped files against it. The book builds on the domain demo portfolio (its sites,
 lessees and five fleets) and adds borrowers and fleets so the batch job has a few
 hundred loans on H100 / H200 / H20 / H800 / Ascend fleets in Chinese and US sites, plus
-the products' demo ABS deal (a CNY GPU-lease pool) and the bank's holdings in its tranches.
+the products' demo ABS deal (a CNY GPU-lease pool), the bank's holdings in its tranches
+and four compute rights certificates on the demo fleets.
 Figures are illustrative, drawn from the public ranges in DOMAIN.md; they are not the
 terms of any real loan.
 """
@@ -21,6 +22,7 @@ import numpy as np
 from computefin.domain import Contract, Counterparty, Fleet, Portfolio, ServerGroup, demo_portfolio
 from computefin.products import CollateralLoan, LoanBook
 from computefin.products.abs import demo_deal
+from computefin.products.certificate import ComputeCertificate
 
 DATA = Path(__file__).resolve().parents[1] / "computefin" / "engine" / "data"
 AS_OF = dt.date(2026, 11, 27)
@@ -165,6 +167,28 @@ HOLDINGS = (("hold-abs-a-1", "A", 300e6), ("hold-abs-a-2", "A", 150e6),
 """The bank's positions in the demo ABS deal: (id, tranche, face CNY)."""
 
 
+def certificates() -> list[ComputeCertificate]:
+    """A handful of compute rights certificates the bank holds on the demo fleets."""
+    base = {"issue_date": "2026-12-31", "maturity": "2028-12-31", "frequency": "quarterly"}
+    rows: list[dict[str, object]] = [
+        {"id": "cert-nx-h20-noi", "fleet_id": "fleet-nx-h20", "currency": "CNY",
+         "entitlement": {"kind": "noi_share", "share": 0.15}, "issue_price": 3_200_000.0,
+         "units": 3_200, "floor_per_period": 100_000.0, "cap_per_period": 900_000.0,
+         "senior_claim": True, "calls": [{"date": "2027-12-31", "price": 450_000.0}]},
+        {"id": "cert-gz-910b-hours", "fleet_id": "fleet-gz-910b", "currency": "CNY",
+         "entitlement": {"kind": "gpu_hours", "gpu_hours_per_period": 50_000.0,
+                         "accelerator_id": "huawei-ascend-910b"},
+         "issue_price": 3_000_000.0, "units": 3_000},
+        {"id": "cert-dal-h100-rev", "fleet_id": "fleet-dal-h100", "currency": "USD",
+         "entitlement": {"kind": "revenue_share", "share": 0.05}, "issue_price": 900_000.0,
+         "units": 900, "puts": [{"date": "2027-12-31", "price": 100_000.0}]},
+        {"id": "cert-ash-h200-noi", "fleet_id": "fleet-ash-h200", "currency": "USD",
+         "entitlement": {"kind": "noi_share", "share": 0.10}, "issue_price": 1_100_000.0,
+         "units": 1_100, "senior_claim": True},
+    ]  # fmt: skip
+    return [ComputeCertificate.model_validate({**base, **row}) for row in rows]
+
+
 def main() -> None:
     """Write the portfolio, loans, ABS deal and holdings files."""
     portfolio, loans = book()
@@ -179,6 +203,9 @@ def main() -> None:
     lines = ["id,instrument_type,instrument_id,tranche,face"]
     lines += [f"{i},abs_tranche,{deal.id},{t},{face:.2f}" for i, t, face in HOLDINGS]
     (DATA / "demo_holdings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    certs = [c.model_dump(mode="json") for c in certificates()]
+    text = json.dumps(certs, indent=1, sort_keys=True) + "\n"
+    (DATA / "demo_certificates.json").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

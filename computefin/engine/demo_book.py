@@ -2,7 +2,8 @@
 
 ``demo_book.json`` (counterparties, fleets, contracts), ``demo_loans.csv`` (300 loans),
 ``demo_abs_deals.json`` (one GPU-lease ABS deal) and ``demo_holdings.csv`` (the bank's
-four positions in its tranches) are written by ``scripts/build_demo_book.py``
+four positions in its tranches) and ``demo_certificates.json`` (four compute rights
+certificates on the demo fleets) are written by ``scripts/build_demo_book.py``
 (deterministic; a test checks the shipped files against it); the market is the domain demo snapshot
 (:func:`computefin.domain.demo_market`). Loading goes through :func:`load_file`, the same
 validated path as a bank's own files.
@@ -31,6 +32,7 @@ from computefin.engine.store.records import save_snapshot
 __all__ = [
     "DEMO_ABS_FILE",
     "DEMO_BOOK_FILE",
+    "DEMO_CERTIFICATES_FILE",
     "DEMO_HOLDINGS_FILE",
     "DEMO_LOANS_FILE",
     "demo_data_path",
@@ -41,6 +43,7 @@ DEMO_BOOK_FILE = "demo_book.json"
 DEMO_LOANS_FILE = "demo_loans.csv"
 DEMO_ABS_FILE = "demo_abs_deals.json"
 DEMO_HOLDINGS_FILE = "demo_holdings.csv"
+DEMO_CERTIFICATES_FILE = "demo_certificates.json"
 
 
 def demo_data_path(name: str) -> Path:
@@ -51,9 +54,9 @@ def demo_data_path(name: str) -> Path:
 def load_demo_book(
     store: Store, loans: int | None = None, *, securitisations: bool = True
 ) -> dict[str, int]:
-    """Load the demo portfolio, its loans (all, or the first ``loans``), the ABS deal and
-    holdings (unless ``securitisations=False``) and the demo market snapshot into an
-    empty store; returns the record counts loaded."""
+    """Load the demo portfolio, its loans (all, or the first ``loans``), the ABS deal, its
+    holdings and the certificates (unless ``securitisations=False``) and the demo market
+    snapshot into an empty store; returns the record counts loaded."""
     load_file(store, demo_data_path(DEMO_BOOK_FILE), kind="portfolio")
     loans_file = demo_data_path(DEMO_LOANS_FILE)
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,9 +68,11 @@ def load_demo_book(
     if securitisations:
         load_file(store, demo_data_path(DEMO_ABS_FILE), kind="abs_deals")
         load_file(store, demo_data_path(DEMO_HOLDINGS_FILE), kind="holdings")
+        load_file(store, demo_data_path(DEMO_CERTIFICATES_FILE), kind="certificates")
     with store.session() as session:
         save_snapshot(session, demo_market())
     kinds = ("counterparties", "fleets", "contracts", "loans", "abs_deals", "holdings")
+    kinds += ("certificates",)
     out = {k: count(store, k) for k in kinds}
     out["market_snapshots"] = count(store, "snapshot")
     return out

@@ -9,7 +9,7 @@ stresses, and writes the report (workbook and charts) next to the store.
 >>> out = pathlib.Path(tempfile.mkdtemp())
 >>> result = run_batch_demo(out, n_scenarios=None, loans=5, stresses=())
 >>> result.summary.status, result.summary.total, result.files.workbook.exists()
-('completed', 9, True)
+('completed', 13, True)
 """
 
 from __future__ import annotations

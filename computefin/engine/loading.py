@@ -6,11 +6,11 @@ bad record stops the load with its file, line (CSV), row (Parquet) or position (
 and field; nothing of that file is kept.
 
 Kinds: ``counterparties``, ``fleets``, ``contracts``, ``loans`` (tables or JSON lists),
-``portfolio`` (a JSON document with counterparties, fleets and contracts) and
-``snapshot`` (a market snapshot, JSON), ``abs_deals`` (JSON: pool, structure and
-performance of each deal) and ``holdings`` (table or JSON: positions in ABS
-tranches). Without ``kind``, the file name says it (``loans.csv``, ``market.json``)
-or, for JSON, the content does. Tables have one column
+``portfolio`` (a JSON document with counterparties, fleets and contracts), ``snapshot``
+(a market snapshot, JSON), ``abs_deals`` (JSON: pool, structure and performance of each
+deal), ``holdings`` (table or JSON: positions in ABS tranches) and ``certificates``
+(JSON: compute rights certificates). Without ``kind``, the file name says it
+(``loans.csv``, ``market.json``) or, for JSON, the content does. Tables have one column
 per model field; nested fields are dotted columns (``site.name``) or JSON cells
 (``server_groups``); loans use the layout of
 :meth:`~computefin.products.LoanBook.to_frame`. An empty cell means the field's default.
@@ -49,10 +49,12 @@ from computefin.engine.holdings import Holding
 from computefin.engine.store import Store
 from computefin.engine.store.records import (
     load_abs_deals,
+    load_certificates,
     load_holdings,
     load_loans,
     load_portfolio,
     save_abs_deals,
+    save_certificates,
     save_contracts,
     save_counterparties,
     save_fleets,
@@ -63,6 +65,7 @@ from computefin.engine.store.records import (
 )
 from computefin.engine.store.schema import (
     AbsDealRow,
+    CertificateRow,
     ContractRow,
     CounterpartyRow,
     FleetRow,
@@ -73,6 +76,7 @@ from computefin.engine.store.schema import (
 from computefin.errors import FieldProblem, ValidationError
 from computefin.products import CollateralLoan, LoanBook
 from computefin.products.abs import AbsDeal
+from computefin.products.certificate import ComputeCertificate
 
 __all__ = ["KINDS", "LoadReport", "count", "export_file", "load_file", "read_records"]
 
@@ -85,6 +89,7 @@ KINDS: Final[tuple[str, ...]] = (
     "snapshot",
     "abs_deals",
     "holdings",
+    "certificates",
 )
 """What :func:`load_file` reads."""
 
@@ -95,6 +100,7 @@ _MODELS: Final[dict[str, type[BaseModel]]] = {
     "loans": CollateralLoan,
     "abs_deals": AbsDeal,
     "holdings": Holding,
+    "certificates": ComputeCertificate,
 }
 _ROWS: Final[dict[str, Any]] = {
     "counterparties": CounterpartyRow,
@@ -104,6 +110,7 @@ _ROWS: Final[dict[str, Any]] = {
     "snapshot": MarketSnapshotRow,
     "abs_deals": AbsDealRow,
     "holdings": HoldingRow,
+    "certificates": CertificateRow,
 }
 _TABLES: Final[frozenset[str]] = frozenset({".csv", ".parquet", ".pq"})
 
@@ -125,6 +132,8 @@ def _kind_of(path: Path, kind: str | None) -> str:
     stem = path.stem.lower()
     if "abs" in stem or "deal" in stem:
         return "abs_deals"
+    if "certificate" in stem:
+        return "certificates"
     for name in KINDS:
         if name in stem or name.rstrip("s") in stem:
             return name
@@ -292,6 +301,7 @@ def load_file(store: Store, path: str | Path, kind: str | None = None) -> LoadRe
         "loans": save_loans,
         "abs_deals": save_abs_deals,
         "holdings": save_holdings,
+        "certificates": save_certificates,
     }
     with store.session() as session:
         added = _save_checked(session, path, savers[kind], records)
@@ -332,6 +342,8 @@ def export_file(store: Store, kind: str, path: str | Path) -> int:
             items = list(load_abs_deals(session).values())
         elif kind == "holdings":
             items = list(load_holdings(session))
+        elif kind == "certificates":
+            items = list(load_certificates(session))
         else:
             portfolio = load_portfolio(session)
             items = list(getattr(portfolio, kind))

@@ -10,7 +10,7 @@
 >>> run_id = run_valuation(store, RunSpec(as_of=dt.date(2026, 11, 27)))
 >>> frame = results(run_id, db=db)
 >>> len(frame), frame["instrument_type"].unique().tolist(), bool(frame["error"].isna().all())
-(7, ['abs_tranche', 'loan'], True)
+(11, ['abs_tranche', 'certificate', 'loan'], True)
 >>> run_info(run_id, db=db)["status"]
 'completed'
 """

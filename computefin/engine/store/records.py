@@ -38,6 +38,7 @@ from computefin.domain import (
 from computefin.engine.holdings import Holding
 from computefin.engine.store.schema import (
     AbsDealRow,
+    CertificateRow,
     ContractRow,
     CounterpartyRow,
     FleetRow,
@@ -50,17 +51,20 @@ from computefin.engine.store.schema import (
 from computefin.errors import StoreError, ValidationError
 from computefin.products import CollateralLoan
 from computefin.products.abs import AbsDeal
+from computefin.products.certificate import ComputeCertificate
 
 __all__ = [
     "canonical_json",
     "check_loan_references",
     "content_hash",
     "load_abs_deals",
+    "load_certificates",
     "load_holdings",
     "load_loans",
     "load_portfolio",
     "load_snapshot",
     "save_abs_deals",
+    "save_certificates",
     "save_contracts",
     "save_counterparties",
     "save_fleets",
@@ -421,3 +425,36 @@ def load_holdings(session: Session, ids: Sequence[str] | None = None) -> list[Ho
     if missing:
         raise StoreError(f"holdings not in the store: {', '.join(missing[:10])}")
     return [Holding.model_validate_json(rows[i]) for i in order]
+
+
+def save_certificates(session: Session, certificates: Sequence[ComputeCertificate]) -> int:
+    """Add compute rights certificates on stored fleets."""
+    _check_new(session, "certificates", CertificateRow.id, [c.id for c in certificates])
+    fleets = {f.id for f in load_portfolio(session).fleets}
+    for i, cert in enumerate(certificates):
+        if cert.fleet_id not in fleets:
+            raise ValidationError(f"certificates[{i}].fleet_id", "unknown fleet id", cert.fleet_id)
+        text = canonical_json(cert)
+        session.add(
+            CertificateRow(
+                id=cert.id,
+                fleet_id=cert.fleet_id,
+                currency=cert.currency.value,
+                input_hash=content_hash(text),
+                payload=text,
+            )
+        )
+    session.flush()
+    return len(certificates)
+
+
+def load_certificates(
+    session: Session, ids: Sequence[str] | None = None
+) -> list[ComputeCertificate]:
+    """Stored certificates (all in id order, or these ids in the order given)."""
+    rows = dict(session.execute(select(CertificateRow.id, CertificateRow.payload)).all())
+    order = sorted(rows) if ids is None else list(ids)
+    missing = [i for i in order if i not in rows]
+    if missing:
+        raise StoreError(f"certificates not in the store: {', '.join(missing[:10])}")
+    return [ComputeCertificate.model_validate_json(rows[i]) for i in order]
