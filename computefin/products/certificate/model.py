@@ -11,12 +11,11 @@ decimals in [0, 1]. Payoff and valuation: ``docs/products/certificate.md``.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from computefin.domain._base import DomainModel
+from computefin.domain._base import DomainModel, IdTaggedModel
 from computefin.domain._types import Currency, Identifier, NonNegativeFloat, PositiveFloat, Share
 from computefin.domain.assets import AcceleratorId
 from computefin.domain.conventions import Frequency
@@ -115,36 +114,7 @@ class ExerciseDate(DomainModel):
     price: NonNegativeFloat = Field(description="Amount paid to the holder on exercise.")
 
 
-def _tagged(exc: ValidationError, cert_id: object) -> ValidationError:
-    """The same problems with ``ComputeCertificate.x`` renamed ``ComputeCertificate[<id>].x``
-    (and the union tag dropped from ``entitlement.<kind>.share``)."""
-    shown = cert_id.strip() if isinstance(cert_id, str) and cert_id.strip() else "?"
-    tag = f"{_NAME}[{shown}]"
-    problems = []
-    for p in exc.problems:
-        field = p.field
-        for kind in _KINDS:
-            field = field.replace(f".entitlement.{kind}.", ".entitlement.")
-        head, _, leaf = field.rpartition(".")
-        if head.endswith(f".{leaf}"):  # a catalog check names its own field again
-            field = head
-        if field.startswith(f"{_NAME}["):
-            pass
-        elif field.startswith(_NAME):
-            field = tag + field.removeprefix(_NAME)
-        else:
-            field = f"{tag}.{field}"
-        problems.append(FieldProblem(field, p.reason, p.value))
-    return ValidationError.from_problems(problems)
-
-
-def _id_of(obj: Any) -> object:
-    if isinstance(obj, dict):
-        return obj.get("id")
-    return getattr(obj, "id", None)
-
-
-class ComputeCertificate(DomainModel):
+class ComputeCertificate(IdTaggedModel):
     """A compute rights certificate on one fleet: what it pays, when, and its options.
 
     Payment dates run every ``frequency`` from ``issue_date`` to ``maturity`` (a whole
@@ -203,31 +173,13 @@ class ComputeCertificate(DomainModel):
 
     # -- entry points that name the certificate in every error --------------------------
 
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise _tagged(exc, data.get("id")) from exc
-
     @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate a mapping; errors name ``ComputeCertificate[<id>].<field>``."""
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise _tagged(exc, _id_of(obj)) from exc
-
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate a JSON document; errors name ``ComputeCertificate[<id>].<field>``."""
-        try:
-            return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as exc:
-            try:
-                cert_id = _id_of(json.loads(json_data))
-            except (TypeError, ValueError):
-                cert_id = None
-            raise _tagged(exc, cert_id) from exc
+    def _rename_field(cls, field: str) -> str:
+        """Drop the entitlement's union tag and a catalog check's repeated field name."""
+        for kind in _KINDS:
+            field = field.replace(f".entitlement.{kind}.", ".entitlement.")
+        head, _, leaf = field.rpartition(".")
+        return head if head.endswith(f".{leaf}") else field
 
     # -- validation -----------------------------------------------------------------------
 

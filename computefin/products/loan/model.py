@@ -8,13 +8,12 @@ field, ``CollateralLoan[loan-7].maturity: must be after start ...``. Units: mone
 from __future__ import annotations
 
 import datetime as dt
-import json
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import Field, field_validator, model_validator
 
-from computefin.domain._base import DomainModel
+from computefin.domain._base import IdTaggedModel
 from computefin.domain._types import Currency, Identifier, PositiveFloat, Rate
 from computefin.domain.conventions import BusinessDayConvention, DayCount, Frequency, StubRule
 from computefin.domain.market import MarketSnapshot, RateIndex
@@ -68,32 +67,7 @@ _NAME = "CollateralLoan"
 _NESTED_MODELS = ("DatedAmount", "LoanCollateral", "LoanCovenants")
 
 
-def _tagged(exc: ValidationError, loan_id: object) -> ValidationError:
-    """The same problems with ``CollateralLoan.x`` renamed ``CollateralLoan[<id>].x``."""
-    shown = loan_id.strip() if isinstance(loan_id, str) and loan_id.strip() else "?"
-    tag = f"{_NAME}[{shown}]"
-    problems = []
-    for p in exc.problems:
-        rest = p.field.removeprefix(_NAME)
-        for nested in _NESTED_MODELS:  # pydantic puts a nested model's class name in its loc
-            rest = rest.replace(f".{nested}.", ".")
-        if rest.startswith("["):  # already tagged
-            field = p.field
-        elif not p.field.startswith(_NAME):
-            field = f"{tag}.{p.field}"
-        else:
-            field = tag + rest
-        problems.append(FieldProblem(field, p.reason, p.value))
-    return ValidationError.from_problems(problems)
-
-
-def _id_of(obj: Any) -> object:
-    if isinstance(obj, dict):
-        return obj.get("id")
-    return getattr(obj, "id", None)
-
-
-class CollateralLoan(DomainModel):
+class CollateralLoan(IdTaggedModel):
     """A term loan secured by GPU fleets and the assignment of their rental contracts.
 
     Fixed (``fixed_rate``) or floating (``index`` + ``margin``, optional ``floor``/``cap``);
@@ -184,31 +158,12 @@ class CollateralLoan(DomainModel):
 
     # -- entry points that name the loan in every error ---------------------------------
 
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise _tagged(exc, data.get("id")) from exc
-
     @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate a mapping; errors name ``CollateralLoan[<id>].<field>``."""
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise _tagged(exc, _id_of(obj)) from exc
-
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate a JSON document; errors name ``CollateralLoan[<id>].<field>``."""
-        try:
-            return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as exc:
-            try:
-                loan_id = _id_of(json.loads(json_data))
-            except (TypeError, ValueError):
-                loan_id = None
-            raise _tagged(exc, loan_id) from exc
+    def _rename_field(cls, field: str) -> str:
+        """Drop the nested models' class names pydantic puts in an error's path."""
+        for nested in _NESTED_MODELS:
+            field = field.replace(f".{nested}.", ".")
+        return field
 
     # -- validation -----------------------------------------------------------------------
 
