@@ -44,6 +44,21 @@ from scipy.special import ndtr, ndtri
 
 from computefin.domain._base import DomainModel
 from computefin.errors import ValidationError
+from computefin.risk._arrays import (
+    as_float as _as_float,
+)
+from computefin.risk._arrays import (
+    broadcast as _broadcast,
+)
+from computefin.risk._arrays import (
+    is_scalar as _is_scalar,
+)
+from computefin.risk._arrays import (
+    out as _out,
+)
+from computefin.risk._arrays import (
+    require as _require,
+)
 from computefin.risk.capital_securitisation import (
     ERBA_LONG_TERM_RISK_WEIGHTS,
     ERBA_LONG_TERM_RISK_WEIGHTS_STC,
@@ -135,31 +150,6 @@ _MIN_PD_FLOOR: Final = 1e-4
 # ---------------------------------------------------------------------------------------
 
 
-def _as_float(name: str, value: object) -> FloatArray:
-    """``value`` as a float64 array; booleans, strings and objects are rejected."""
-    if isinstance(value, bool | np.bool_):
-        raise ValidationError(name, "must be a number, not a boolean", value)
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged lists
-        raise ValidationError(name, f"must be numbers: {exc}", None) from exc
-    if arr.dtype.kind not in "iuf":
-        shown = value if arr.ndim == 0 else None
-        raise ValidationError(name, f"must be numbers, got dtype {arr.dtype}", shown)
-    return arr.astype(np.float64)
-
-
-def _require(name: str, arr: FloatArray, ok: npt.NDArray[np.bool_], reason: str) -> None:
-    """Raise naming the first element (``name[i]``, ``name[i, j]``) where ``ok`` fails."""
-    bad = ~ok | np.isnan(arr)
-    if not bad.any():
-        return
-    index = np.unravel_index(int(np.flatnonzero(bad.reshape(-1))[0]), arr.shape)
-    where = name if arr.ndim == 0 else f"{name}[{', '.join(str(int(i)) for i in index)}]"
-    value = float(arr[index])
-    raise ValidationError(where, "must not be NaN" if math.isnan(value) else reason, value)
-
-
 def _scalar_param(name: str, value: float, low: float, high: float, *, closed: str) -> float:
     """A scalar parameter in [low, high] (``closed="both"``) or [low, high) (``"left"``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
@@ -170,28 +160,6 @@ def _scalar_param(name: str, value: float, low: float, high: float, *, closed: s
         bracket = "]" if closed == "both" else ")"
         raise ValidationError(name, f"must be in [{low}, {high}{bracket}", value)
     return v
-
-
-def _broadcast(named: Mapping[str, FloatArray]) -> list[FloatArray]:
-    try:
-        return [np.array(a, dtype=np.float64) for a in np.broadcast_arrays(*named.values())]
-    except ValueError as exc:
-        shapes = ", ".join(f"{k} {v.shape}" for k, v in named.items())
-        raise ValidationError("shape", f"inputs do not broadcast: {shapes}", None) from exc
-
-
-def _is_scalar(*values: Any) -> bool:
-    """True when no input is an array or a sequence (numpy scalars count as scalars)."""
-    return all(not isinstance(v, np.ndarray) and np.ndim(v) == 0 for v in values if v is not None)
-
-
-def _out(value: FloatArray, scalar: bool) -> Any:
-    """A float for scalar inputs, else a read-only array (0-d arrays stay arrays)."""
-    if scalar:
-        return float(value)
-    arr = np.asarray(value, dtype=np.float64)  # numpy ops on 0-d arrays return scalars
-    arr.setflags(write=False)
-    return arr
 
 
 # ---------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ not checked, are in ``docs/models/capital.md`` (section "Securitisation").
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -39,6 +38,27 @@ import numpy as np
 import numpy.typing as npt
 
 from computefin.errors import ValidationError
+from computefin.risk._arrays import (
+    as_bool as _as_bool,
+)
+from computefin.risk._arrays import (
+    as_float as _as_float,
+)
+from computefin.risk._arrays import (
+    broadcast as _broadcast,
+)
+from computefin.risk._arrays import (
+    is_scalar as _is_scalar,
+)
+from computefin.risk._arrays import (
+    out as _out,
+)
+from computefin.risk._arrays import (
+    require as _require,
+)
+from computefin.risk._arrays import (
+    where as _where,
+)
 
 __all__ = [
     "ERBA_LONG_TERM_RISK_WEIGHTS",
@@ -251,46 +271,6 @@ _SHORT_ALIASES: Final = _short_term_aliases()
 # ---------------------------------------------------------------------------------------
 
 
-def _as_float(name: str, value: object) -> FloatArray:
-    """``value`` as a float64 array; booleans, strings and objects are rejected."""
-    if isinstance(value, bool | np.bool_):
-        raise ValidationError(name, "must be a number, not a boolean", value)
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged lists
-        raise ValidationError(name, f"must be numbers: {exc}", None) from exc
-    if arr.dtype.kind not in "iuf":
-        shown = value if arr.ndim == 0 else None
-        raise ValidationError(name, f"must be numbers, got dtype {arr.dtype}", shown)
-    return arr.astype(np.float64)
-
-
-def _as_bool(name: str, value: object) -> BoolArray:
-    """``value`` as a boolean array; numbers and strings are rejected."""
-    arr = np.asarray(value)
-    if arr.dtype.kind != "b":
-        shown = value if arr.ndim == 0 else None
-        raise ValidationError(name, f"must be True/False, got dtype {arr.dtype}", shown)
-    return arr.astype(np.bool_)
-
-
-def _where(name: str, index: tuple[int, ...]) -> str:
-    return name if not index else f"{name}[{', '.join(str(int(i)) for i in index)}]"
-
-
-def _require(name: str, arr: FloatArray, ok: BoolArray, reason: str) -> None:
-    """Raise naming the first element (``name[i]``, ``name[i, j]``) where ``ok`` fails."""
-    bad = ~ok | np.isnan(arr)
-    if not bad.any():
-        return
-    index = np.unravel_index(int(np.flatnonzero(bad.reshape(-1))[0]), arr.shape)
-    value = float(arr[index])
-    idx = tuple(int(i) for i in index)
-    raise ValidationError(
-        _where(name, idx), "must not be NaN" if math.isnan(value) else reason, value
-    )
-
-
 def _unit(
     name: str, value: object, *, low_open: bool = False, high_open: bool = False
 ) -> FloatArray:
@@ -306,28 +286,6 @@ def _unit(
 def _nonnegative(name: str, value: object) -> FloatArray:
     arr = _as_float(name, value)
     _require(name, arr, (arr >= 0.0) & np.isfinite(arr), "must be finite and >= 0")
-    return arr
-
-
-def _broadcast(named: Mapping[str, npt.NDArray[Any]]) -> list[npt.NDArray[Any]]:
-    try:
-        return [np.array(a) for a in np.broadcast_arrays(*named.values())]
-    except ValueError as exc:
-        shapes = ", ".join(f"{k} {v.shape}" for k, v in named.items())
-        raise ValidationError("shape", f"inputs do not broadcast: {shapes}", None) from exc
-
-
-def _is_scalar(*values: Any) -> bool:
-    """True when no input is an array or a sequence (numpy scalars count as scalars)."""
-    return all(not isinstance(v, np.ndarray) and np.ndim(v) == 0 for v in values if v is not None)
-
-
-def _out(value: npt.ArrayLike, scalar: bool) -> Any:
-    """A float for scalar inputs, else a read-only array (0-d arrays stay arrays)."""
-    if scalar:
-        return float(np.asarray(value))
-    arr = np.array(value, dtype=np.float64)
-    arr.setflags(write=False)
     return arr
 
 
