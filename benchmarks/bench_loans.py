@@ -53,9 +53,13 @@ import QuantLib as ql
 from benchmarks._harness import Timing, measure
 from computefin.domain import demo_market
 from computefin.domain.market import MarketSnapshot, RateIndex
-from computefin.pricing import Curve, build_curves, calendar
-from computefin.pricing import _fused as pricing_kernels
-from computefin.pricing import _parallel as kernel_threads
+from computefin.pricing import (
+    Curve,
+    _fused as pricing_kernels,
+    _parallel as kernel_threads,
+    build_curves,
+    calendar,
+)
 from computefin.pricing.analytics import (
     CashflowMatrix,
     bond_measures,
@@ -64,8 +68,7 @@ from computefin.pricing.analytics import (
     weighted_average_life,
     yield_from_price,
 )
-from computefin.products.loan import CollateralLoan, LoanBook, LoanCashflows
-from computefin.products.loan import _fused as loan_kernels
+from computefin.products.loan import CollateralLoan, LoanBook, LoanCashflows, _fused as loan_kernels
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

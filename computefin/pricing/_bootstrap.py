@@ -48,8 +48,7 @@ from computefin.pricing._ql import (
     ql_period,
     to_ql_date,
 )
-from computefin.pricing.calendars import MarketCalendar
-from computefin.pricing.calendars import calendar as get_calendar
+from computefin.pricing.calendars import MarketCalendar, calendar as get_calendar
 
 __all__ = [
     "CURVE_INDICES",

@@ -70,8 +70,7 @@ from computefin.pricing._ql import (
     ql_business_day_convention,
     ql_frequency,
 )
-from computefin.pricing.calendars import MarketCalendar
-from computefin.pricing.calendars import calendar as get_calendar
+from computefin.pricing.calendars import MarketCalendar, calendar as get_calendar
 from computefin.pricing.daycounts import year_fraction_days
 
 __all__ = ["Schedule", "make_schedule"]

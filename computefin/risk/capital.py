@@ -46,17 +46,9 @@ from computefin.domain._base import DomainModel
 from computefin.errors import ValidationError
 from computefin.risk._arrays import (
     as_float as _as_float,
-)
-from computefin.risk._arrays import (
     broadcast as _broadcast,
-)
-from computefin.risk._arrays import (
     is_scalar as _is_scalar,
-)
-from computefin.risk._arrays import (
     out as _out,
-)
-from computefin.risk._arrays import (
     require as _require,
 )
 from computefin.risk.capital_securitisation import (

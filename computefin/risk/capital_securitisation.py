@@ -40,23 +40,11 @@ import numpy.typing as npt
 from computefin.errors import ValidationError
 from computefin.risk._arrays import (
     as_bool as _as_bool,
-)
-from computefin.risk._arrays import (
     as_float as _as_float,
-)
-from computefin.risk._arrays import (
     broadcast as _broadcast,
-)
-from computefin.risk._arrays import (
     is_scalar as _is_scalar,
-)
-from computefin.risk._arrays import (
     out as _out,
-)
-from computefin.risk._arrays import (
     require as _require,
-)
-from computefin.risk._arrays import (
     where as _where,
 )
 

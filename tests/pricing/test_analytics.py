@@ -28,8 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import QuantLib as ql
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from computefin.errors import ConvergenceError, ValidationError
 from computefin.pricing import evaluation_date

@@ -25,8 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import QuantLib as ql
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from computefin.domain import RateIndex, RateQuote, demo_market
 from computefin.errors import ConvergenceError, MarketDataError, ValidationError

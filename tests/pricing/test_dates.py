@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import QuantLib as ql
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from computefin.errors import ValidationError
 from computefin.pricing._dates import (

@@ -7,8 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 import QuantLib as ql
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from computefin.domain.conventions import DayCount
 from computefin.errors import ValidationError

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import QuantLib as ql
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from computefin.domain.conventions import DayCount, Frequency, StubRule
 from computefin.errors import ValidationError

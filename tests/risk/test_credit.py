@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import QuantLib as ql
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from computefin.domain import Counterparty, MarketSnapshot, PdEntry
 from computefin.errors import MarketDataError, ValidationError

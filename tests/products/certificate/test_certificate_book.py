@@ -16,10 +16,10 @@ from computefin.pricing import flat_curve
 from computefin.products.certificate import (
     FIELDS,
     ComputeCertificate,
+    valuation as valuation_module,
     value_certificate,
     value_certificates,
 )
-from computefin.products.certificate import valuation as valuation_module
 from computefin.risk import StressScenario
 
 MARKET, PORTFOLIO = demo_market(), demo_portfolio()
