@@ -24,8 +24,10 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from computefin._version import __version__
-from computefin.domain import catalog, load_catalog, write_json_schemas
+from computefin.domain import MarketSnapshot, catalog, demo_market, load_catalog, write_json_schemas
 from computefin.domain.schemas import schemas_markdown
+from computefin.engine.approval import CreditApplication, decide, default_policy, load_policy
+from computefin.engine.approval._limits import DEFAULT_MAX_BODY_BYTES
 from computefin.engine.batch import (
     DEFAULT_CHUNK_SIZE,
     RunSpec,
@@ -312,6 +314,64 @@ def holidays(
     cal = calendar(name, holiday_table=table)
     for day in cal.holidays(dt.date(year, 1, 1), dt.date(year, 12, 31)):
         typer.echo(str(day))
+
+
+@app.command()
+def approve(
+    application: Annotated[Path, typer.Argument(help="Credit application JSON file.")],
+    policy: Annotated[
+        Path | None, typer.Option(help="Credit policy YAML/JSON [default: the shipped policy].")
+    ] = None,
+    market: Annotated[
+        Path | None,
+        typer.Option(help="Market snapshot JSON [default: the shipped demo snapshot]."),
+    ] = None,
+) -> None:
+    """Decide a credit application and print the decision as JSON (approve, refer or
+    decline; maximum amount, risk-based margin, covenants, every rule)."""
+    request = CreditApplication.model_validate_json(application.read_text(encoding="utf-8"))
+    chosen = load_policy(policy) if policy is not None else default_policy()
+    snapshot = (
+        MarketSnapshot.model_validate_json(market.read_text(encoding="utf-8"))
+        if market is not None
+        else demo_market()
+    )
+    decision = decide(request, snapshot, chosen)
+    typer.echo(json.dumps(decision.model_dump(mode="json"), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    policy: Annotated[
+        Path | None, typer.Option(help="Credit policy YAML/JSON [default: the shipped policy].")
+    ] = None,
+    market: Annotated[
+        Path | None,
+        typer.Option(help="Market snapshot JSON [default: the shipped demo snapshot]."),
+    ] = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(help="Largest request body accepted, bytes.")
+    ] = DEFAULT_MAX_BODY_BYTES,
+) -> None:
+    """Run the credit-approval HTTP service (POST /v1/decisions; OpenAPI at /openapi.json).
+    The bearer token is read from the COMPUTEFIN_API_TOKEN environment variable."""
+    import uvicorn
+
+    from computefin.engine.approval.service import create_app
+
+    snapshot = (
+        MarketSnapshot.model_validate_json(market.read_text(encoding="utf-8"))
+        if market is not None
+        else None
+    )
+    api = create_app(
+        snapshot,
+        load_policy(policy) if policy is not None else None,
+        max_body_bytes=max_body_bytes,
+    )
+    uvicorn.run(api, host=host, port=port, log_level="info")
 
 
 def main() -> None:

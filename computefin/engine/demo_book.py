@@ -71,8 +71,9 @@ def load_demo_book(
         load_file(store, demo_data_path(DEMO_CERTIFICATES_FILE), kind="certificates")
     with store.session() as session:
         save_snapshot(session, demo_market())
-    kinds = ("counterparties", "fleets", "contracts", "loans", "abs_deals", "holdings")
-    kinds += ("certificates",)
+    kinds = (
+        "counterparties", "fleets", "contracts", "loans", "abs_deals", "holdings", "certificates",
+    )  # fmt: skip
     out = {k: count(store, k) for k in kinds}
     out["market_snapshots"] = count(store, "snapshot")
     return out

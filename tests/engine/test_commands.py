@@ -135,12 +135,12 @@ def test_report_totals_are_the_results_converted_at_the_snapshot_fx(tmp_path: Pa
 
     usd = frame["currency"].map(lambda c: demo_market().fx(c, "USD"))
     summary = frames.summary.set_index(["case", "instrument_type"])
-    assert set(summary.index.get_level_values(1)) == {"loan", "abs_tranche"}
+    assert set(summary.index.get_level_values(1)) == {"loan", "abs_tranche", "certificate"}
     for (case, kind), row in summary.iterrows():
         mine = (frame["case"] == case) & (frame["instrument_type"] == kind)
         expected = float((frame.loc[mine, "pv"] * usd[mine]).sum())
         assert row["pv_usd"] == pytest.approx(expected, rel=1e-12)
-        assert row["instruments"] == {"loan": 8, "abs_tranche": 4}[kind]
+        assert row["instruments"] == {"loan": 8, "abs_tranche": 4, "certificate": 4}[kind]
     stress = frames.stress.set_index("case")
     assert stress.loc["base", "pv_usd_change"] == 0.0
     assert stress.loc["rates-plus-200bp", "pv_usd_change"] < 0.0
