@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import os
 import threading
 from typing import Any, Final
@@ -62,9 +63,17 @@ class ApiError(Exception):
 
 
 def _plain(value: object) -> object:
+    """A JSON-safe echo of a bad value (NaN and infinities as text: JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def _no_constants(name: str) -> object:
+    """``json.loads`` hook: NaN, Infinity and -Infinity are not JSON (RFC 8259)."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _error_body(
@@ -147,12 +156,14 @@ def _parse_application(body: bytes) -> CreditApplication:
             (FieldProblem("body", "must be a JSON object"),),
         )
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(body, parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError) as exc:
         where = (
             f"line {exc.lineno} column {exc.colno}"
             if isinstance(exc, json.JSONDecodeError)
             else "encoding"
+            if isinstance(exc, UnicodeDecodeError)
+            else "a number"
         )
         raise ApiError(
             400,

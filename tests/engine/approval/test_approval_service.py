@@ -268,3 +268,11 @@ def test_openapi_fuzz_finds_no_5xx(case: Any) -> None:
 @FUZZ_LONG.parametrize()
 def test_openapi_fuzz_thousands_find_no_5xx(case: Any) -> None:
     _check(case)
+
+
+def test_non_standard_json_numbers_are_a_400_not_a_500() -> None:
+    data = example_application_data()
+    data["requested_amount"] = float("inf")
+    response = post(json.dumps(data))  # Python writes Infinity, which JSON does not have
+    assert response.status_code == 400, response.text
+    assert "Infinity is not a JSON number" in response.text
