@@ -1,4 +1,5 @@
-"""Run the performance suite: ``python -m benchmarks [--n N] [--only SUITE] [--loans N]``."""
+"""Run the performance suite: ``python -m benchmarks [--n N] [--only SUITE] [--loans N]
+[--engine-loans N]``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import platform
 import numpy as np
 import QuantLib as ql
 
-from benchmarks import bench_loans, bench_pricing, bench_projection
+from benchmarks import bench_engine, bench_loans, bench_pricing, bench_projection
 
 
 def main() -> None:
@@ -20,7 +21,16 @@ def main() -> None:
         "--loans", type=int, default=1_000_000, help="loans in the loan book valuation"
     )
     parser.add_argument(
-        "--only", choices=["pricing", "projection", "loans"], default=None, help="run one suite"
+        "--only",
+        choices=["pricing", "projection", "loans", "engine"],
+        default=None,
+        help="run one suite",
+    )
+    parser.add_argument(
+        "--engine-loans",
+        type=int,
+        default=2_000,
+        help="loans in the engine end-to-end benchmark (100,000 for the recorded figure)",
     )
     args = parser.parse_args()
     print(f"python {platform.python_version()}, numpy {np.__version__}, QuantLib {ql.__version__}")
@@ -30,6 +40,8 @@ def main() -> None:
         print(bench_projection.run(args.paths))
     if args.only in (None, "loans"):
         print(bench_loans.run(args.loans))
+    if args.only in (None, "engine"):
+        print(bench_engine.run(args.engine_loans).report())
 
 
 if __name__ == "__main__":

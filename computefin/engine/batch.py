@@ -14,12 +14,12 @@ drawn per fleet from the seed, whatever else is in the chunk.
 >>> from computefin.engine.demo_book import load_demo_book
 >>> from computefin.engine.store import open_store
 >>> store = open_store(f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'b.db'}", create=True)
->>> load_demo_book(store, loans=6)
-{'counterparties': ..., 'loans': 6, 'market_snapshots': 1}
+>>> load_demo_book(store, loans=6)["loans"]
+6
 >>> run_id = run_valuation(store, RunSpec(as_of=dt.date(2026, 11, 27), chunk_size=4))
 >>> summary = execute_run(store, run_id)  # nothing left to value
 >>> summary.valued, summary.total, summary.status
-(0, 6, 'completed')
+(0, 14, 'completed')
 """
 
 from __future__ import annotations

@@ -6,10 +6,21 @@
 """
 
 from computefin.products.coverage._coverage import (
+    BATCH_LOANS,
     CoverageResult,
+    CoverageSummary,
     CoverageTerms,
     DebtSchedule,
     collateral_coverage,
+    coverage_summaries,
 )
 
-__all__ = ["CoverageResult", "CoverageTerms", "DebtSchedule", "collateral_coverage"]
+__all__ = [
+    "BATCH_LOANS",
+    "CoverageResult",
+    "CoverageSummary",
+    "CoverageTerms",
+    "DebtSchedule",
+    "collateral_coverage",
+    "coverage_summaries",
+]

@@ -34,7 +34,15 @@ from computefin.domain.market import MarketSnapshot
 from computefin.errors import ValidationError
 from computefin.risk.projection import FleetProjection
 
-__all__ = ["CoverageResult", "CoverageTerms", "DebtSchedule", "collateral_coverage"]
+__all__ = [
+    "BATCH_LOANS",
+    "CoverageResult",
+    "CoverageSummary",
+    "CoverageTerms",
+    "DebtSchedule",
+    "collateral_coverage",
+    "coverage_summaries",
+]
 
 
 class CoverageTerms(DomainModel):
@@ -147,10 +155,7 @@ class CoverageResult:
         return pd.DataFrame(data, index=pd.Index(self.pay_dates, name="pay_date"))
 
 
-def _aggregate(
-    projection: FleetProjection, pay_dates: DateArray, fx: float
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """NOI summed into loan periods, economic value and remaining contract PV at pay dates."""
+def _check_reach(projection: FleetProjection, pay_dates: DateArray) -> None:
     ends = projection.grid.end_dates
     if pay_dates[-1] > ends[-1]:
         raise ValidationError(
@@ -158,6 +163,50 @@ def _aggregate(
             f"fleet {projection.fleet_id!r} is projected to {ends[-1]}, short of the last "
             f"payment on {pay_dates[-1]}",
         )
+
+
+def _cumulative_noi(projection: FleetProjection) -> tuple[FloatArray, FloatArray]:
+    """Knots (days from as-of: 0 and each period end) and cumulative NOI ``(P, T + 1)``."""
+    noi = projection.line("noi")
+    as_of = np.datetime64(projection.grid.as_of, "D")
+    knots = np.concatenate([[0.0], (projection.grid.end_dates - as_of).astype(np.float64)])
+    cumulative = np.concatenate([np.zeros((noi.shape[0], 1)), np.cumsum(noi, axis=1)], axis=1)
+    return knots, cumulative
+
+
+def _cfads(
+    projection: FleetProjection,
+    pay_dates: DateArray,
+    knots: FloatArray,
+    cumulative: FloatArray,
+) -> FloatArray:
+    """NOI summed into the loan periods ending on ``pay_dates``, ``(P, T)``."""
+    # NOI accrues evenly within each projection period: cumulative NOI at the pay dates by
+    # linear interpolation in days, then differences give each loan period's cash.
+    as_of = np.datetime64(projection.grid.as_of, "D")
+    at = np.clip((pay_dates - as_of).astype(np.float64), 0.0, knots[-1])
+    k = np.clip(np.searchsorted(knots, at, side="right"), 1, knots.size - 1)
+    weight = (at - knots[k - 1]) / (knots[k] - knots[k - 1])
+    at_pay = cumulative[:, k - 1] + weight * (cumulative[:, k] - cumulative[:, k - 1])
+    out: FloatArray = np.diff(at_pay, axis=1, prepend=0.0)
+    return out
+
+
+def _value_at(projection: FleetProjection, pay_dates: DateArray) -> FloatArray:
+    """Economic value at the last period end on or before each pay date (0 before any)."""
+    last = np.searchsorted(projection.grid.end_dates, pay_dates, side="right") - 1
+    out: FloatArray = np.where(
+        last >= 0, projection.line("economic_value")[:, np.maximum(last, 0)], 0.0
+    )
+    return out
+
+
+def _aggregate(
+    projection: FleetProjection, pay_dates: DateArray, fx: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """NOI summed into loan periods, economic value and remaining contract PV at pay dates."""
+    _check_reach(projection, pay_dates)
+    ends = projection.grid.end_dates
     noi = projection.line("noi")
     n_paths = noi.shape[0]
     # NOI accrues evenly within each projection period: cumulative NOI at the pay dates by
@@ -265,3 +314,161 @@ def collateral_coverage(
         shortfall=lines["shortfall"],
         breach=breach,
     )
+
+
+BATCH_LOANS = 64
+"""Loans per pass of :func:`coverage_summaries` (bounds its ``(loans, paths, periods)``
+temporaries to tens of MB at a thousand paths)."""
+
+
+@dataclass(frozen=True)
+class CoverageSummary:
+    """What a book valuation reads of one loan's coverage: ``worst_dscr`` ``(P,)`` (the
+    lowest DSCR of each path) and ``breach_probability`` (share of paths with a breach)."""
+
+    worst_dscr: FloatArray
+    breach_probability: float
+
+
+def _scale(debt: DebtSchedule, first: np.datetime64) -> FloatArray:
+    """Whole-period over covered-period length (see :func:`collateral_coverage`)."""
+    pay = debt.pay_dates.astype("datetime64[D]")
+    if debt.accrual_starts is None:
+        return np.ones(pay.size)
+    starts = debt.accrual_starts.astype("datetime64[D]")
+    whole = (pay - starts).astype(np.float64)
+    covered = (pay - np.maximum(starts, first)).astype(np.float64)
+    out: FloatArray = np.where(covered > 0, whole / np.maximum(covered, 1.0), 1.0)
+    return out
+
+
+def _draws(debt: DebtSchedule) -> FloatArray:
+    out: FloatArray = np.concatenate(
+        [
+            [0.0],
+            debt.opening_balance[1:] - (debt.opening_balance[:-1] - debt.scheduled_principal[:-1]),
+        ]
+    ).clip(min=0.0)
+    return out
+
+
+def coverage_summaries(
+    debts: Sequence[DebtSchedule],
+    projections: Sequence[Sequence[FleetProjection]],
+    terms: Sequence[CoverageTerms],
+    market: MarketSnapshot,
+    currencies: Sequence[str],
+) -> list[CoverageSummary]:
+    """:func:`collateral_coverage`'s ``worst_dscr`` and ``breach_probability`` for many
+    loans at once, bit for bit.
+
+    Loan ``i`` has schedule ``debts[i]``, fleets ``projections[i]``, covenants
+    ``terms[i]`` and currency ``currencies[i]``. The same operations run on arrays
+    ``(loans, paths)`` per period instead of ``(paths,)`` per loan and period, in blocks
+    of :data:`BATCH_LOANS` loans padded to the block's longest schedule (padded periods
+    count for nothing); each fleet's cumulative NOI is computed once for all its loans.
+    """
+    if not (len(debts) == len(projections) == len(terms) == len(currencies)):
+        raise ValidationError("coverage_summaries", "needs one debt, fleet list, terms and "
+                              "currency per loan")  # fmt: skip
+    cumulants: dict[int, tuple[FloatArray, FloatArray]] = {}
+    # Blocks of loans with schedules of similar length pad little; loans are independent,
+    # so the order they are run in changes nothing.
+    order = sorted(range(len(debts)), key=lambda i: debts[i].pay_dates.size)
+    out: list[CoverageSummary | None] = [None] * len(debts)
+    for lo in range(0, len(order), BATCH_LOANS):
+        block = order[lo : lo + BATCH_LOANS]
+        done = _summaries_block(
+            [debts[i] for i in block],
+            [projections[i] for i in block],
+            [terms[i] for i in block],
+            market,
+            [currencies[i] for i in block],
+            cumulants,
+        )
+        for i, summary in zip(block, done, strict=True):
+            out[i] = summary
+    return [s for s in out if s is not None]
+
+
+def _summaries_block(
+    debts: Sequence[DebtSchedule],
+    projections: Sequence[Sequence[FleetProjection]],
+    terms: Sequence[CoverageTerms],
+    market: MarketSnapshot,
+    currencies: Sequence[str],
+    cumulants: dict[int, tuple[FloatArray, FloatArray]],
+) -> list[CoverageSummary]:
+    n_loans = len(debts)
+    if n_loans == 0:
+        return []
+    n_paths = projections[0][0].n_paths if projections[0] else 0
+    sizes = [d.pay_dates.size for d in debts]
+    width = max(sizes)
+    cfads = np.zeros((n_loans, n_paths, width))
+    value = np.zeros((n_loans, n_paths, width))
+    rows = {
+        name: np.zeros((n_loans, width))
+        for name in ("rate", "year_fractions", "scheduled_principal", "draws")
+    }
+    scale = np.ones((n_loans, width))
+    opening = np.zeros(n_loans)
+    alive = np.zeros((n_loans, width), dtype=bool)
+    for i, (debt, fleets, currency) in enumerate(zip(debts, projections, currencies, strict=True)):
+        if not fleets:
+            raise ValidationError("projections", "needs at least one fleet projection")
+        if {p.n_paths for p in fleets} != {n_paths}:
+            raise ValidationError("projections", "must all have the same number of paths")
+        pay = debt.pay_dates.astype("datetime64[D]")
+        n = pay.size
+        parts_cash, parts_value = [], []
+        for p in fleets:
+            _check_reach(p, pay)
+            if id(p) not in cumulants:
+                cumulants[id(p)] = _cumulative_noi(p)
+            knots, cumulative = cumulants[id(p)]
+            fx = market.fx(p.currency.value, currency)
+            parts_cash.append(_cfads(p, pay, knots, cumulative) * fx)
+            parts_value.append(_value_at(p, pay) * fx)
+        cfads[i, :, :n] = sum(parts_cash)
+        value[i, :, :n] = sum(parts_value)
+        rows["rate"][i, :n] = debt.rate
+        rows["year_fractions"][i, :n] = debt.year_fractions
+        rows["scheduled_principal"][i, :n] = debt.scheduled_principal
+        rows["draws"][i, :n] = _draws(debt)
+        scale[i, :n] = _scale(debt, np.datetime64(fleets[0].grid.as_of, "D"))
+        opening[i] = debt.opening_balance[0]
+        alive[i, :n] = True
+    min_dscr = np.array([t.min_dscr for t in terms])[:, None]
+    max_ltv = np.array([t.max_ltv for t in terms])[:, None]
+    sweep = np.array([t.cash_sweep_share for t in terms])[:, None]
+    balance = np.repeat(opening[:, None], n_paths, axis=1)
+    worst = np.full((n_loans, n_paths), np.inf)
+    breached = np.zeros((n_loans, n_paths), dtype=bool)
+    for t in range(width):
+        # The operations of collateral_coverage, in its order, on (loans, paths).
+        balance = balance + rows["draws"][:, t, None]
+        interest = balance * rows["rate"][:, t, None] * rows["year_fractions"][:, t, None]
+        principal = np.minimum(rows["scheduled_principal"][:, t, None], balance)
+        service = interest + principal
+        cash = cfads[:, :, t]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dscr = np.where(service > 0, cash * scale[:, t, None] / service, np.inf)
+        closing = balance - principal
+        worth = value[:, :, t]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ltv = np.where(worth > 0, closing / worth, np.where(closing > 0, np.inf, 0.0))
+        hit = (dscr < min_dscr) | (ltv > max_ltv)
+        excess = np.maximum(cash - service, 0.0)
+        swept = np.where(hit, np.minimum(sweep * excess, closing), 0.0)
+        balance = closing - swept
+        live = alive[:, t, None]
+        worst = np.where(live, np.minimum(worst, dscr), worst)
+        breached |= hit & live
+    return [
+        CoverageSummary(
+            worst_dscr=worst[i].copy(),
+            breach_probability=float(breached[i].mean()),
+        )
+        for i in range(n_loans)
+    ]

@@ -12,6 +12,7 @@ True
 from computefin.risk.projection._kernel import CASH_FLOW_LINES, ProjectionIdentityError
 from computefin.risk.projection.build import (
     DEFAULT_CHUNK_PATHS,
+    prefix_grid,
     project,
     project_fleet,
     simulate_scenarios,
@@ -40,6 +41,7 @@ __all__ = [
     "ProjectionIdentityError",
     "ProjectionInputs",
     "apply_stress",
+    "prefix_grid",
     "project",
     "project_fleet",
     "run_stress_grid",

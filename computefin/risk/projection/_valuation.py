@@ -30,6 +30,8 @@ to GPUs lost to permanent failures, and zero once the group is sold. On sale,
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 
@@ -42,6 +44,7 @@ from computefin.errors import ValidationError
 from computefin.risk.depreciation import depreciation_schedule
 from computefin.risk.grid import MAX_HORIZON_MONTHS, PeriodGrid, period_grid
 from computefin.risk.projection.inputs import ProjectionInputs
+from computefin.risk.scenarios.utilization import UtilizationModel
 
 __all__ = ["FleetValuation", "value_fleet"]
 
@@ -66,6 +69,19 @@ class FleetValuation:
     sale_period: npt.NDArray[np.int64]
     resale: FloatArray
     book_at_sale: FloatArray
+
+    def prefix(self, periods: int) -> FleetValuation:
+        """The tables of the first ``periods`` periods (a sale after them is dropped)."""
+        return FleetValuation(
+            gross_value=self.gross_value[:, :periods],
+            cost_value=self.cost_value[:, :periods],
+            resale_value=self.resale_value[:, :periods],
+            expected_price=self.expected_price[:, :periods],
+            book_per_gpu=self.book_per_gpu[:, :periods],
+            sale_period=np.where(self.sale_period < periods, self.sale_period, -1),
+            resale=self.resale,
+            book_at_sale=self.book_at_sale,
+        )
 
     def lines(
         self,
@@ -104,6 +120,22 @@ class FleetValuation:
         }
 
 
+@functools.lru_cache(maxsize=16)
+def monthly_grid(as_of: dt.date, months: int) -> PeriodGrid:
+    """``period_grid(as_of, months, "monthly")``, built once per date and length (grids are
+    immutable; building one asks QuantLib for a schedule, a few ms)."""
+    return period_grid(as_of, months, "monthly")
+
+
+@functools.lru_cache(maxsize=64)
+def _expected_utilization(model: UtilizationModel, grid: PeriodGrid) -> FloatArray:
+    """``model.expected(grid)``, once per model and grid (it does not depend on the model's
+    random-stream key, which the caller blanks so fleets with one preset share it)."""
+    out = model.expected(grid)
+    out.setflags(write=False)
+    return out
+
+
 def _months_between(grid: PeriodGrid, day: np.datetime64) -> int:
     as_of = np.datetime64(grid.as_of, "M")
     return int((day.astype("datetime64[M]") - as_of).astype(int)) + 1
@@ -126,7 +158,7 @@ def value_fleet(inputs: ProjectionInputs) -> FleetValuation:
         (_months_between(grid, np.datetime64(d, "D")) + 1 for d in retire if d is not None),
         default=horizon,
     )
-    ext = period_grid(grid.as_of, min(max(horizon, needed), MAX_HORIZON_MONTHS), "monthly")
+    ext = monthly_grid(grid.as_of, min(max(horizon, needed), MAX_HORIZON_MONTHS))
     where = np.searchsorted(ext.end_dates, grid.end_dates)
     found = where < ext.n_periods
     if not found.all() or (ext.end_dates[where] != grid.end_dates).any():
@@ -136,7 +168,9 @@ def value_fleet(inputs: ProjectionInputs) -> FleetValuation:
     df_ext = df_ext * np.exp(-inputs.rate_shift * ext.times)
     site = fleet.site
     fx_site = inputs.market.fx(site.currency.value, inputs.currency)
-    utilization = inputs.utilization.expected(ext)
+    utilization = _expected_utilization(
+        inputs.utilization.model_copy(update={"key": "shared"}), ext
+    )
     a_ext = ext.start_times
     assumptions = inputs.assumptions
     shape = (len(groups), grid.n_periods)

@@ -15,7 +15,7 @@ import numpy as np
 from computefin._typing import FloatArray
 from computefin.domain import Contract, Counterparty, Fleet, Frequency, MarketSnapshot
 from computefin.errors import ValidationError
-from computefin.risk.grid import period_grid
+from computefin.risk.grid import PeriodGrid, period_grid
 from computefin.risk.projection._contracts import expected_shares, path_shares
 from computefin.risk.projection._kernel import (
     ContractArrays,
@@ -31,6 +31,7 @@ from computefin.risk.scenarios.defaults import hazard_rate
 
 __all__ = [
     "DEFAULT_CHUNK_PATHS",
+    "prefix_grid",
     "project",
     "project_fleet",
     "scenario_parameters",
@@ -67,8 +68,50 @@ def scenario_parameters(inputs: ProjectionInputs) -> dict[str, object]:
     return normal
 
 
+PREFIX_OF = "prefix_of_periods"
+"""Parameter a set drawn with ``periods`` carries: the length of the grid it is the start
+of (:func:`project` accepts a shorter grid only from such a set)."""
+
+
+def prefix_grid(grid: PeriodGrid, periods: int) -> PeriodGrid:
+    """The first ``periods`` periods of ``grid`` (the grid itself when it has no more).
+
+    >>> import datetime as dt
+    >>> g = period_grid(dt.date(2026, 11, 27), 360)
+    >>> prefix_grid(g, 12) == period_grid(dt.date(2026, 11, 27), 12)
+    True
+    """
+    if not periods > 0:
+        raise ValidationError("periods", "must be at least 1", periods)
+    if periods >= grid.n_periods:
+        return grid
+    return PeriodGrid(
+        as_of=grid.as_of,
+        frequency=grid.frequency,
+        start_dates=grid.start_dates[:periods],
+        end_dates=grid.end_dates[:periods],
+    )
+
+
+def _is_prefix(short: PeriodGrid, full: PeriodGrid) -> bool:
+    """True when ``short`` is ``full`` or its first periods."""
+    n = short.n_periods
+    return (
+        short.as_of == full.as_of
+        and short.frequency == full.frequency
+        and n <= full.n_periods
+        and np.array_equal(short.start_dates, full.start_dates[:n])
+        and np.array_equal(short.end_dates, full.end_dates[:n])
+    )
+
+
 def simulate_scenarios(
-    inputs: ProjectionInputs, n_paths: int, seed: int, first_path: int = 0
+    inputs: ProjectionInputs,
+    n_paths: int,
+    seed: int,
+    first_path: int = 0,
+    *,
+    periods: int | None = None,
 ) -> ScenarioSet:
     """Draw paths ``[first_path, first_path + n_paths)`` of everything the fleet needs.
 
@@ -76,10 +119,25 @@ def simulate_scenarios(
     lessees (forced ones from a stress replace the draws), failures per server group
     (streams keyed by :meth:`ProjectionInputs.group_keys`), and the short-rate shift.
     Bit-identical for the same inputs and seed, and for any split into path ranges.
+
+    ``periods``: only the first ``periods`` periods of the inputs' grid (the set's grid is
+    :func:`prefix_grid`). Every path equals the first ``periods`` periods of the full
+    draw, bit for bit: prices, utilization and rate shifts are drawn on the full grid and
+    cut (their normals are laid out path by path over the whole grid); failures are drawn
+    period by period from one stream, so the shorter loop draws the same numbers; default
+    times do not depend on the grid and are censored at the shorter horizon (a default
+    after it changes nothing in it). :func:`project` on such a set gives the first
+    ``periods`` periods of the full projection, bit for bit, at a fraction of the cost.
     """
-    grid, fleet = inputs.grid, inputs.fleet
+    full, fleet = inputs.grid, inputs.fleet
+    grid = full if periods is None else prefix_grid(full, periods)
+    k = grid.n_periods
+
+    def cut(values: FloatArray) -> FloatArray:
+        return values if k == full.n_periods else values[:, :k]
+
     prices = {
-        a: m.simulate(n_paths, grid, seed, first_path) for a, m in inputs.price_models.items()
+        a: cut(m.simulate(n_paths, full, seed, first_path)) for a, m in inputs.price_models.items()
     }
     default_times: dict[str, FloatArray] = {}
     if inputs.pds:
@@ -100,11 +158,12 @@ def simulate_scenarios(
         first_path=first_path,
         prices=prices,
         price_currency={a: m.currency for a, m in inputs.price_models.items()},
-        utilization={fleet.id: inputs.utilization.simulate(n_paths, grid, seed, first_path)},
+        utilization={fleet.id: cut(inputs.utilization.simulate(n_paths, full, seed, first_path))},
         default_times=default_times,
         failures=failures,
-        rate_shift=inputs.rates.simulate(n_paths, grid, seed, first_path),
-        parameters=scenario_parameters(inputs),
+        rate_shift=cut(inputs.rates.simulate(n_paths, full, seed, first_path)),
+        parameters=scenario_parameters(inputs)
+        | ({} if k == full.n_periods else {PREFIX_OF: full.n_periods}),
     )
 
 
@@ -286,8 +345,15 @@ def _discount_factors(inputs: ProjectionInputs, shifts: FloatArray | None) -> Fl
 
 
 def _check_scenarios(inputs: ProjectionInputs, scenarios: ScenarioSet) -> None:
-    if scenarios.grid != inputs.grid:
-        raise ValidationError("scenarios.grid", "must be the projection's grid")
+    drawn_as_prefix = scenarios.parameters.get(PREFIX_OF) == inputs.grid.n_periods
+    if scenarios.grid != inputs.grid and not (
+        drawn_as_prefix and _is_prefix(scenarios.grid, inputs.grid)
+    ):
+        raise ValidationError(
+            "scenarios.grid",
+            "must be the projection's grid (or its first periods, drawn with "
+            "simulate_scenarios(inputs, ..., periods=k))",
+        )
     expected = scenario_parameters(inputs)
     drawn = dict(scenarios.parameters)
     differ = sorted(k for k in expected if drawn.get(k) != expected[k])
@@ -299,6 +365,18 @@ def _check_scenarios(inputs: ProjectionInputs, scenarios: ScenarioSet) -> None:
         )
 
 
+def _owned(pieces: list[FloatArray]) -> FloatArray:
+    """The pieces stacked on the path axis as one read-only array nobody else holds
+    (:class:`FleetProjection` keeps such arrays without copying them again)."""
+    only = pieces[0]
+    if len(pieces) == 1 and only.flags.owndata and only.flags.c_contiguous:
+        out = only
+    else:
+        out = np.concatenate(pieces, axis=0)
+    out.setflags(write=False)
+    return out
+
+
 def project(
     inputs: ProjectionInputs,
     scenarios: ScenarioSet | None = None,
@@ -307,9 +385,17 @@ def project(
     """Project the fleet: expected case when ``scenarios`` is None, else every path.
 
     ``scenarios`` must have been drawn for these inputs (:func:`simulate_scenarios`):
-    a set drawn for other models or another stress is refused, never half-applied.
+    a set drawn for other models or another stress is refused, never half-applied. A set
+    drawn over the first periods of the grid only (``simulate_scenarios(...,
+    periods=k)``) gives the projection of those periods: the first ``k`` periods of the
+    full projection, bit for bit (every line is computed period by period, or
+    cumulatively from the first period; the value tables come from the full grid).
     """
     valuation: FleetValuation = value_fleet(inputs)
+    if scenarios is not None and scenarios.grid.n_periods < inputs.grid.n_periods:
+        _check_scenarios(inputs, scenarios)
+        valuation = valuation.prefix(scenarios.grid.n_periods)
+        inputs = inputs.with_changes(grid=scenarios.grid)
     _, held_mask = _service(inputs)
     if scenarios is None:
         paths, held = _expected_paths(inputs)
@@ -336,7 +422,7 @@ def project(
         lines |= valuation.lines(paths.price, held * held_mask[:, None, :], held,
                                  _discount_factors(inputs, shifts))  # fmt: skip
         pieces.append(lines)
-    merged = {k: np.concatenate([p[k] for p in pieces], axis=0) for k in pieces[0]}
+    merged = {k: _owned([p[k] for p in pieces]) for k in pieces[0]}
     return FleetProjection(
         fleet_id=inputs.fleet.id,
         currency=inputs.currency,

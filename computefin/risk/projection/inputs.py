@@ -8,6 +8,7 @@ grid, one model per risk driver and the assumptions; stresses
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -219,7 +220,7 @@ class ProjectionInputs:
         Only the contracts on ``fleet`` are kept. Each contract's counterparty must be in
         ``counterparties`` (its PD comes from ``market.pd_for``).
         """
-        grid = period_grid(market.as_of, horizon_months, frequency)
+        grid = _grid(market.as_of, horizon_months, Frequency(frequency))
         mine = tuple(c for c in contracts if c.fleet_id == fleet.id)
         parties = {c.id: c for c in counterparties}
         pds: dict[str, float] = {}
@@ -260,6 +261,13 @@ class ProjectionInputs:
             assumptions=chosen,
             discount_curve=discount_curve or _default_curve(market, fleet.currency),
         )
+
+
+@functools.lru_cache(maxsize=16)
+def _grid(as_of: dt.date, months: int, frequency: Frequency) -> PeriodGrid:
+    """:func:`period_grid`, built once per date, horizon and frequency (grids are
+    immutable; each build asks QuantLib for a schedule, a few ms per fleet otherwise)."""
+    return period_grid(as_of, months, frequency)
 
 
 def _default_price_model(

@@ -62,7 +62,7 @@ class FleetProjection:
     def __post_init__(self) -> None:
         frozen = {}
         for name, values in self.lines.items():
-            array = np.array(values, dtype=np.float64)
+            array = _private_copy(values)
             if array.ndim != 2 or array.shape[1] != self.grid.n_periods:
                 raise ValidationError(
                     f"lines[{name}]", f"must be (paths, {self.grid.n_periods})", array.shape
@@ -163,6 +163,19 @@ class FleetProjection:
         fig.savefig(target)
         plt.close(fig)
         return target
+
+
+def _private_copy(values: Any) -> FloatArray:
+    """A read-only float64 array no caller can change: ``values`` itself when it already is
+    one (read-only, owning its data, so no writable view of it exists), else a copy."""
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == np.float64
+        and values.flags.owndata
+        and not values.flags.writeable
+    ):
+        return values
+    return np.array(values, dtype=np.float64)
 
 
 _COUNT_LINES = frozenset({"gpus_in_service", "contracted_gpus", "spot_gpus", "idle_gpus"})
