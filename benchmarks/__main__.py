@@ -1,5 +1,5 @@
 """Run the performance suite: ``python -m benchmarks [--n N] [--only SUITE] [--loans N]
-[--engine-loans N]``."""
+[--engine-loans N]`` (suites: pricing, projection, loans, engine, approval)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import platform
 import numpy as np
 import QuantLib as ql
 
-from benchmarks import bench_engine, bench_loans, bench_pricing, bench_projection
+from benchmarks import (
+    bench_approval,
+    bench_engine,
+    bench_loans,
+    bench_pricing,
+    bench_projection,
+)
 
 
 def main() -> None:
@@ -22,7 +28,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["pricing", "projection", "loans", "engine"],
+        choices=["pricing", "projection", "loans", "engine", "approval"],
         default=None,
         help="run one suite",
     )
@@ -42,6 +48,8 @@ def main() -> None:
         print(bench_loans.run(args.loans))
     if args.only in (None, "engine"):
         print(bench_engine.run(args.engine_loans).report())
+    if args.only in (None, "approval"):
+        print(bench_approval.run())
 
 
 if __name__ == "__main__":
