@@ -20,17 +20,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from computefin.engine.attributes import accelerator_generation
-from computefin.engine.registry import ATTRIBUTE_COLUMNS, ResultRecord, RunContext, plain
+from computefin.engine.holdings import Holding
+from computefin.engine.registry import (
+    ATTRIBUTE_COLUMNS,
+    HandlerBase,
+    ResultRecord,
+    RunContext,
+    plain,
+)
 from computefin.engine.store.records import content_hash, load_abs_deals, load_holdings
 from computefin.engine.store.schema import AbsDealRow, HoldingRow
 from computefin.errors import ComputefinError
-from computefin.products.abs import value_deal
+from computefin.products.abs import AbsDeal, value_deal
 from computefin.risk import StressScenario
 
 __all__ = ["AbsTrancheHandler"]
 
 
-class AbsTrancheHandler:
+class AbsTrancheHandler(HandlerBase):
     """Holdings of ABS tranches (``instrument_type = "abs_tranche"``)."""
 
     instrument_type = "abs_tranche"
@@ -45,16 +52,23 @@ class AbsTrancheHandler:
         )
         return [(i, content_hash(f"{h}:{deals.get(d, '')}")) for i, d, h in rows]
 
-    def value(
-        self,
-        session: Session,
-        ids: Sequence[str],
-        context: RunContext,
-        stress: StressScenario | None,
+    def load(self, session: Session, ids: Sequence[str]) -> dict[str, Any]:
+        """The holdings' JSON (in order) and their deals' JSON by id."""
+        holdings = load_holdings(session, ids)
+        wanted = sorted({h.instrument_id for h in holdings})
+        texts = dict(
+            session.execute(
+                select(AbsDealRow.id, AbsDealRow.payload).where(AbsDealRow.id.in_(wanted))
+            ).all()
+        )
+        return {"holdings": [h.model_dump_json() for h in holdings], "deals": texts}
+
+    def value_loaded(
+        self, data: Any, context: RunContext, stress: StressScenario | None
     ) -> list[ResultRecord]:
         """Value each deal of the chunk once; each holding its share of its tranche."""
-        holdings = load_holdings(session, ids)
-        deals = load_abs_deals(session, sorted({h.instrument_id for h in holdings}))
+        holdings = [Holding.model_validate_json(text) for text in data["holdings"]]
+        deals = {i: AbsDeal.model_validate_json(text) for i, text in data["deals"].items()}
         tables: dict[str, pd.DataFrame | str] = {}
         for deal_id, deal in deals.items():
             try:

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 from typing import Final
 
-from computefin.domain import catalog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-__all__ = ["GENERATIONS", "accelerator_generation"]
+from computefin.domain import catalog
+from computefin.engine.store.schema import CounterpartyRow, ServerGroupRow
+
+__all__ = [
+    "GENERATIONS",
+    "accelerator_generation",
+    "counterparty_ratings",
+    "fleet_accelerators",
+    "generation_of",
+]
 
 GENERATIONS: Final[tuple[tuple[str, str], ...]] = (
     ("nvidia-a100", "Ampere"),
@@ -48,3 +58,24 @@ def accelerator_generation(accelerator_id: str) -> str:
     if acc is None:
         return "unknown"
     return f"{acc.vendor} {acc.launch_date.year}"
+
+
+def counterparty_ratings(session: Session) -> dict[str, str]:
+    """``{counterparty id: "<rating> (<scale>)"}`` for every stored counterparty."""
+    query = select(CounterpartyRow.id, CounterpartyRow.rating, CounterpartyRow.rating_scale)
+    return {i: f"{r} ({scale})" for i, r, scale in session.execute(query)}
+
+
+def fleet_accelerators(session: Session) -> dict[str, str]:
+    """``{fleet id: accelerator id}``: each stored fleet's main accelerator (most GPUs)."""
+    main: dict[str, tuple[int, str]] = {}
+    query = select(ServerGroupRow.fleet_id, ServerGroupRow.accelerator_id, ServerGroupRow.gpus)
+    for fleet_id, accelerator_id, gpus in session.execute(query):
+        if fleet_id not in main or gpus > main[fleet_id][0]:
+            main[fleet_id] = (gpus, accelerator_id)
+    return {fleet_id: acc for fleet_id, (_, acc) in main.items()}
+
+
+def generation_of(accelerator_id: str | None) -> str:
+    """:func:`accelerator_generation`, or ``"none"`` without an accelerator."""
+    return "none" if accelerator_id is None else accelerator_generation(accelerator_id)

@@ -20,14 +20,18 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from computefin.engine.attributes import accelerator_generation
-from computefin.engine.registry import ATTRIBUTE_COLUMNS, ResultRecord, RunContext, plain
+from computefin.engine.attributes import counterparty_ratings, fleet_accelerators, generation_of
+from computefin.engine.registry import (
+    ATTRIBUTE_COLUMNS,
+    HandlerBase,
+    ResultRecord,
+    RunContext,
+    plain,
+)
 from computefin.engine.store.records import load_certificates
 from computefin.engine.store.schema import (
     CertificateRow,
-    CounterpartyRow,
     FleetRow,
-    ServerGroupRow,
 )
 from computefin.errors import ComputefinError
 from computefin.products.certificate import ComputeCertificate, value_certificates
@@ -39,7 +43,7 @@ CERTIFICATE_RISK_WEIGHT = 1.0
 """Risk weight on a certificate's fair value (unrated corporate, standardised)."""
 
 
-class CertificateHandler:
+class CertificateHandler(HandlerBase):
     """Compute rights certificates (``instrument_type = "certificate"``)."""
 
     instrument_type = "certificate"
@@ -64,15 +68,15 @@ class CertificateHandler:
             seed=context.seed, stress=stress,
         )  # fmt: skip
 
-    def value(
-        self,
-        session: Session,
-        ids: Sequence[str],
-        context: RunContext,
-        stress: StressScenario | None,
+    def load(self, session: Session, ids: Sequence[str]) -> list[str]:
+        """The certificates' JSON, in the order asked."""
+        return [c.model_dump_json() for c in load_certificates(session, ids)]
+
+    def value_loaded(
+        self, data: Any, context: RunContext, stress: StressScenario | None
     ) -> list[ResultRecord]:
         """One book call for the chunk; if it fails, one call per certificate."""
-        certs = load_certificates(session, ids)
+        certs = [ComputeCertificate.model_validate_json(text) for text in data]
         rows: dict[str, dict[str, Any] | str] = {}
         try:
             frame = self._frame(certs, context, stress)
@@ -118,32 +122,21 @@ class CertificateHandler:
     def attributes(self, session: Session) -> pd.DataFrame:
         """The fleet owner's rating and the fleet's main accelerator."""
         owners = dict(session.execute(select(FleetRow.id, FleetRow.owner_counterparty_id)).all())
-        ratings = {
-            i: f"{r} ({scale})"
-            for i, r, scale in session.execute(
-                select(CounterpartyRow.id, CounterpartyRow.rating, CounterpartyRow.rating_scale)
-            )
-        }
-        main: dict[str, tuple[int, str]] = {}
-        for group_fleet, group_acc, gpus in session.execute(
-            select(ServerGroupRow.fleet_id, ServerGroupRow.accelerator_id, ServerGroupRow.gpus)
-        ):
-            if group_fleet not in main or gpus > main[group_fleet][0]:
-                main[group_fleet] = (gpus, group_acc)
+        ratings = counterparty_ratings(session)
+        main = fleet_accelerators(session)
         rows = []
         for cert_id, fleet_id in session.execute(
             select(CertificateRow.id, CertificateRow.fleet_id)
         ):
-            owner: str | None = owners.get(fleet_id) if fleet_id is not None else None
-            pledged = main.get(fleet_id) if fleet_id is not None else None
-            acc: str | None = None if pledged is None else pledged[1]
+            owner = owners.get(fleet_id) if fleet_id is not None else None
+            acc = main.get(fleet_id) if fleet_id is not None else None
             rows.append(
                 {
                     "instrument_id": cert_id,
                     "counterparty_id": owner,
                     "rating": ratings.get(owner) if owner is not None else None,
                     "accelerator_id": acc,
-                    "generation": "none" if acc is None else accelerator_generation(acc),
+                    "generation": generation_of(acc),
                 }
             )
         return pd.DataFrame(rows, columns=list(ATTRIBUTE_COLUMNS))

@@ -1,8 +1,9 @@
 """Products plug into the batch job here: one handler per instrument type.
 
 A handler lists the store's instruments of its type (id and input hash, in the order the
-batch should chunk them) and values a chunk of them against a run's market, scenarios
-and stress, returning one :class:`ResultRecord` per instrument. The batch job knows
+batch should chunk them), loads a chunk of them from the store as plain data (JSON
+text: what a Dask worker can receive), and values loaded data against a run's market,
+scenarios and stress, returning one :class:`ResultRecord` per instrument. The batch job knows
 nothing else about products: a new product registers a handler and is valued, stored
 and reported like the others.
 
@@ -24,15 +25,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from computefin.domain import MarketSnapshot, Portfolio
-from computefin.engine.attributes import accelerator_generation
-from computefin.engine.store.records import load_loans
-from computefin.engine.store.schema import CounterpartyRow, LoanRow, ServerGroupRow
+from computefin.engine.attributes import counterparty_ratings, fleet_accelerators, generation_of
+from computefin.engine.store.records import load_loan_payloads
+from computefin.engine.store.schema import LoanRow
 from computefin.errors import ValidationError
-from computefin.products import value_book
+from computefin.products import CollateralLoan, value_book
 from computefin.risk import StressScenario
 
 __all__ = [
     "ATTRIBUTE_COLUMNS",
+    "HandlerBase",
     "LoanHandler",
     "ProductHandler",
     "ResultRecord",
@@ -89,6 +91,18 @@ class ProductHandler(Protocol):
         """``(id, input_hash)`` of every stored instrument, in batch order."""
         ...
 
+    def load(self, session: Session, ids: Sequence[str]) -> Any:
+        """These instruments (and what they refer to, e.g. an ABS holding's deal) as plain,
+        picklable data: JSON text, no model objects, no QuantLib objects."""
+        ...
+
+    def value_loaded(
+        self, data: Any, context: RunContext, stress: StressScenario | None
+    ) -> list[ResultRecord]:
+        """Value loaded instruments (in the order loaded); failures become records with
+        ``error``. Runs in the batch process or on a Dask worker."""
+        ...
+
     def value(
         self,
         session: Session,
@@ -96,7 +110,7 @@ class ProductHandler(Protocol):
         context: RunContext,
         stress: StressScenario | None,
     ) -> list[ResultRecord]:
-        """Value these instruments (in this order); failures become records with ``error``."""
+        """Load and value in one step (the single-process batch)."""
         ...
 
     def attributes(self, session: Session) -> pd.DataFrame:
@@ -125,7 +139,31 @@ def _number(row: Mapping[Any, Any], name: str) -> float | None:
     return None if value is None else float(value)
 
 
-class LoanHandler:
+class HandlerBase:
+    """``value`` = ``value_loaded(load(...))`` for every handler."""
+
+    def load(self, session: Session, ids: Sequence[str]) -> Any:
+        """Plain data for these ids (subclasses)."""
+        raise NotImplementedError
+
+    def value_loaded(
+        self, data: Any, context: RunContext, stress: StressScenario | None
+    ) -> list[ResultRecord]:
+        """Records for loaded data (subclasses)."""
+        raise NotImplementedError
+
+    def value(
+        self,
+        session: Session,
+        ids: Sequence[str],
+        context: RunContext,
+        stress: StressScenario | None,
+    ) -> list[ResultRecord]:
+        """Load the chunk, then value it."""
+        return self.value_loaded(self.load(session, ids), context, stress)
+
+
+class LoanHandler(HandlerBase):
     """Compute collateral loans: valued with :func:`~computefin.products.value_book`.
 
     Batch order groups loans by their first pledged fleet, so a chunk projects each of
@@ -136,34 +174,22 @@ class LoanHandler:
 
     def attributes(self, session: Session) -> pd.DataFrame:
         """Borrower rating and the first pledged fleet's main accelerator per loan."""
-        ratings = {
-            i: f"{r} ({scale})"
-            for i, r, scale in session.execute(
-                select(CounterpartyRow.id, CounterpartyRow.rating, CounterpartyRow.rating_scale)
-            )
-        }
-        main: dict[str, tuple[int, str]] = {}
-        for fleet_id, group_accelerator, gpus in session.execute(
-            select(ServerGroupRow.fleet_id, ServerGroupRow.accelerator_id, ServerGroupRow.gpus)
-        ):
-            if fleet_id not in main or gpus > main[fleet_id][0]:
-                main[fleet_id] = (gpus, group_accelerator)
+        ratings = counterparty_ratings(session)
+        main = fleet_accelerators(session)
         rows = []
         for loan_id, borrower, first_fleet in session.execute(
             select(LoanRow.id, LoanRow.borrower_counterparty_id, LoanRow.first_fleet_id)
         ):
-            pledged = main.get(first_fleet) if first_fleet is not None else None
-            accelerator: str | None = None if pledged is None else pledged[1]
+            accelerator = main.get(first_fleet) if first_fleet is not None else None
             rows.append(
                 {
                     "instrument_id": loan_id,
                     "counterparty_id": borrower,
                     "rating": ratings.get(borrower),
                     "accelerator_id": accelerator,
-                    "generation": "none" if accelerator is None
-                    else accelerator_generation(accelerator),
+                    "generation": generation_of(accelerator),
                 }
-            )  # fmt: skip
+            )
         return pd.DataFrame(rows, columns=list(ATTRIBUTE_COLUMNS))
 
     def instruments(self, session: Session) -> list[tuple[str, str]]:
@@ -175,15 +201,15 @@ class LoanHandler:
         )
         return [(i, h) for i, h in rows]
 
-    def value(
-        self,
-        session: Session,
-        ids: Sequence[str],
-        context: RunContext,
-        stress: StressScenario | None,
+    def load(self, session: Session, ids: Sequence[str]) -> list[str]:
+        """The loans' JSON, in the order asked."""
+        return load_loan_payloads(session, ids)
+
+    def value_loaded(
+        self, data: Any, context: RunContext, stress: StressScenario | None
     ) -> list[ResultRecord]:
         """Value the loans with errors collected per loan."""
-        loans = load_loans(session, ids)
+        loans = [CollateralLoan.model_validate_json(text) for text in data]
         frame = value_book(
             loans,
             context.portfolio,

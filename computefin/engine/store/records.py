@@ -60,6 +60,7 @@ __all__ = [
     "load_abs_deals",
     "load_certificates",
     "load_holdings",
+    "load_loan_payloads",
     "load_loans",
     "load_portfolio",
     "load_snapshot",
@@ -322,11 +323,8 @@ def load_portfolio(session: Session) -> Portfolio:
     )
 
 
-def load_loans(session: Session, ids: Sequence[str] | None = None) -> list[CollateralLoan]:
-    """Stored loans (all, or these ids, in the order given)."""
-    if ids is None:
-        texts = list(session.scalars(select(LoanRow.payload).order_by(LoanRow.id)))
-        return [CollateralLoan.model_validate_json(t) for t in texts]
+def load_loan_payloads(session: Session, ids: Sequence[str]) -> list[str]:
+    """The stored JSON of these loans, in the order given (unvalidated text)."""
     by_id: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
@@ -335,7 +333,16 @@ def load_loans(session: Session, ids: Sequence[str] | None = None) -> list[Colla
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise StoreError(f"loans not in the store: {', '.join(missing[:10])}")
-    return [CollateralLoan.model_validate_json(by_id[i]) for i in ids]
+    return [by_id[i] for i in ids]
+
+
+def load_loans(session: Session, ids: Sequence[str] | None = None) -> list[CollateralLoan]:
+    """Stored loans (all, or these ids, in the order given)."""
+    if ids is None:
+        texts = list(session.scalars(select(LoanRow.payload).order_by(LoanRow.id)))
+    else:
+        texts = load_loan_payloads(session, ids)
+    return [CollateralLoan.model_validate_json(t) for t in texts]
 
 
 def count_rows(session: Session, row_type: type[Any]) -> int:
