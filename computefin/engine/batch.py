@@ -47,7 +47,8 @@ from rich.text import Text
 from sqlalchemy import func, select
 
 from computefin._version import __version__
-from computefin.engine.registry import ProductHandler, ResultRecord, RunContext, handlers
+from computefin.engine.registry import ResultRecord, RunContext, handlers
+from computefin.engine.scaleout import ChunkJob, ChunkRunner, LocalRunner
 from computefin.engine.store import Store
 from computefin.engine.store.records import (
     content_hash,
@@ -393,12 +394,15 @@ def execute_run(
     *,
     console: Console | None = None,
     max_chunks: int | None = None,
+    runner: ChunkRunner | None = None,
 ) -> RunSummary:
     """Value every instrument of the run that has no result yet, chunk by chunk.
 
     The same call starts and resumes a run. ``console``: show a progress bar there.
     ``max_chunks``: stop after that many chunks (the run stays ``running``; tests and
-    operators use it to split a run).
+    operators use it to split a run). ``runner``: where chunks are valued (default this
+    process; :class:`~computefin.engine.scaleout.DaskRunner` for a cluster); results are
+    written here either way, one transaction per chunk.
     """
     import time
 
@@ -422,42 +426,56 @@ def execute_run(
             seed=run.seed,
             scenario_hash=run.scenario_hash,
         )
-    plan: list[tuple[str, StressScenario | None, str, ProductHandler, list[str]]] = []
+    jobs: list[ChunkJob] = []
     total = sum(len(v) for v in listing.values()) * len(spec.cases)
     already = 0
     for case, stress in spec.cases:
         for kind in spec.types:
-            done = _done_ids(store, run_id, case, kind)
-            already += len(done)
-            todo = [i for i, _ in listing[kind] if i not in done]
-            if todo:
-                plan.append((case, stress, kind, handlers()[kind], todo))
+            valued_ids = _done_ids(store, run_id, case, kind)
+            already += len(valued_ids)
+            todo = [i for i, _ in listing[kind] if i not in valued_ids]
+            # Chunks cut from what is left: a committed chunk was always a whole one, so
+            # a resumed run makes the chunks an uninterrupted run makes.
+            for lo in range(0, len(todo), spec.chunk_size):
+                jobs.append(ChunkJob(case, stress, kind, tuple(todo[lo : lo + spec.chunk_size])))
+    if max_chunks is not None:
+        jobs = jobs[:max_chunks]
+    hashes = {kind: dict(rows) for kind, rows in listing.items()}
     if run.status != "running":
         _set_status(store, run_id, "running")
-    valued = chunks = 0
+    tally = {"valued": 0, "chunks": 0}
     by_type: dict[str, int] = {}
+
+    def load(job: ChunkJob) -> Any:
+        with store.session() as session:
+            return handlers()[job.kind].load(session, job.ids)
+
     try:
         with _progress(console, total, already) as advance:
-            for case, stress, kind, handler, todo in plan:
-                hashes = dict(listing[kind])
-                for lo in range(0, len(todo), spec.chunk_size):
-                    if max_chunks is not None and chunks >= max_chunks:
-                        return _summary(store, run_id, total, valued, started, chunks, by_type)
-                    ids = todo[lo : lo + spec.chunk_size]
-                    with store.session() as session:
-                        records = handler.value(session, ids, context, stress)
-                    _check(records, ids, kind)
-                    _write(store, run, case, kind, hashes, records)
-                    valued += len(ids)
-                    chunks += 1
-                    by_type[kind] = by_type.get(kind, 0) + len(ids)
-                    if advance is not None:
-                        advance(len(ids), f"{case} / {kind}")
+
+            def done(job: ChunkJob, records: list[ResultRecord]) -> None:
+                _check(records, job.ids, job.kind)
+                _write(store, run, job.case, job.kind, hashes[job.kind], records)
+                tally["valued"] += len(job.ids)
+                tally["chunks"] += 1
+                by_type[job.kind] = by_type.get(job.kind, 0) + len(job.ids)
+                if advance is not None:
+                    advance(len(job.ids), f"{job.case} / {job.kind}")
+
+            (runner or LocalRunner()).run(jobs, load, context, done)
+        missing = sum(len(job.ids) for job in jobs) - tally["valued"]
+        if missing:
+            raise StoreError(
+                f"run {run_id}: the chunk runner returned with {missing} instruments not "
+                "valued; resume the run"
+            )
     except BaseException:
         _set_status(store, run_id, "failed")
         raise
-    _set_status(store, run_id, "completed")
-    return _summary(store, run_id, total, valued, started, chunks, by_type)
+    finished = max_chunks is None or tally["valued"] + already >= total
+    if finished:
+        _set_status(store, run_id, "completed")
+    return _summary(store, run_id, total, tally["valued"], started, tally["chunks"], by_type)
 
 
 def _check(records: Sequence[ResultRecord], ids: Sequence[str], kind: str) -> None:
@@ -496,8 +514,14 @@ def _summary(
     )
 
 
-def run_valuation(store: Store, spec: RunSpec, *, console: Console | None = None) -> str:
+def run_valuation(
+    store: Store,
+    spec: RunSpec,
+    *,
+    console: Console | None = None,
+    runner: ChunkRunner | None = None,
+) -> str:
     """Start a run and execute it to the end; returns the run id."""
     run_id = start_run(store, spec)
-    execute_run(store, run_id, console=console)
+    execute_run(store, run_id, console=console, runner=runner)
     return run_id

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import sys
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +41,8 @@ from computefin.engine.demo_run import DEMO_SCENARIOS, run_batch_demo
 from computefin.engine.loading import KINDS, export_file, load_file
 from computefin.engine.report import summary_table, write_report
 from computefin.engine.results import runs
-from computefin.engine.store import database_url, open_store, upgrade
+from computefin.engine.scaleout import DaskRunner, dask_client
+from computefin.engine.store import Store, database_url, open_store, upgrade
 from computefin.engine.store.database import current_revision, head_revision, make_engine
 from computefin.engine.tables import frame_table
 from computefin.errors import ComputefinError, ValidationError
@@ -200,35 +202,70 @@ def value(
         typer.Option(help="Finish an interrupted run (its own options apply; others ignored)."),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Value chunks on a local Dask cluster of this many processes."),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Value chunks on the Dask cluster at this scheduler address "
+            "(tcp://host:8786 or dask://host:8786)."
+        ),
+    ] = None,
 ) -> None:
-    """Value every instrument in the store; results commit chunk by chunk with the run id."""
+    """Value every instrument in the store; results commit chunk by chunk with the run id.
+    With --workers or --cluster the chunks run on Dask; figures are the same."""
     store = open_store(database_url(db))
     console = Console(stderr=True) if progress else None
-    try:
-        if resume is not None:
-            run_id = resume
-        else:
-            if as_of is None:
-                raise ValidationError("--as-of", "is required (or --resume RUN_ID)")
-            library = None if stress_file is None else load_stresses(stress_file)
-            spec = RunSpec(
-                as_of=_date(as_of, "--as-of"),
-                n_scenarios=scenarios,
-                seed=seed,
-                stresses=resolve_stresses(stress or [], library),
-                chunk_size=chunk_size,
-                instrument_types=tuple(instrument_type or ()),
-                snapshot_id=snapshot,
-            )
-            run_id = start_run(store, spec)
-            typer.echo(f"run {run_id} started")
-        summary = execute_run(store, run_id, console=console)
-        typer.echo(
-            f"run {run_id} {summary.status}: {summary.valued} valued now, {summary.total} in "
-            f"the run, {summary.errors} with errors, {summary.seconds:.1f} s"
+    with ExitStack() as stack:
+        stack.callback(store.close)
+        runner = None
+        if workers is not None or cluster is not None:
+            client = stack.enter_context(dask_client(workers=workers, cluster=cluster))
+            runner = DaskRunner(client)
+            typer.echo(f"chunks run on {runner.describe()}")
+        _value(store, console, runner, resume, as_of, scenarios, seed, stress, stress_file,
+               chunk_size, instrument_type, snapshot)  # fmt: skip
+
+
+def _value(
+    store: Store,
+    console: Console | None,
+    runner: DaskRunner | None,
+    resume: str | None,
+    as_of: str | None,
+    scenarios: int | None,
+    seed: int,
+    stress: list[str] | None,
+    stress_file: Path | None,
+    chunk_size: int,
+    instrument_type: list[str] | None,
+    snapshot: str | None,
+) -> None:
+    """Start (or resume) the run and execute it with ``runner``."""
+    if resume is not None:
+        run_id = resume
+    else:
+        if as_of is None:
+            raise ValidationError("--as-of", "is required (or --resume RUN_ID)")
+        library = None if stress_file is None else load_stresses(stress_file)
+        spec = RunSpec(
+            as_of=_date(as_of, "--as-of"),
+            n_scenarios=scenarios,
+            seed=seed,
+            stresses=resolve_stresses(stress or [], library),
+            chunk_size=chunk_size,
+            instrument_types=tuple(instrument_type or ()),
+            snapshot_id=snapshot,
         )
-    finally:
-        store.close()
+        run_id = start_run(store, spec)
+        typer.echo(f"run {run_id} started")
+    summary = execute_run(store, run_id, console=console, runner=runner)
+    typer.echo(
+        f"run {run_id} {summary.status}: {summary.valued} valued now, {summary.total} in "
+        f"the run, {summary.errors} with errors, {summary.seconds:.1f} s"
+    )
 
 
 @app.command()
