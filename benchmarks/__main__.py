@@ -1,5 +1,5 @@
 """Run the performance suite: ``python -m benchmarks [--n N] [--only SUITE] [--loans N]
-[--engine-loans N]`` (suites: pricing, projection, loans, engine, approval)."""
+[--engine-loans N]`` (suites: pricing, projection, loans, engine, approval, dask)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import QuantLib as ql
 
 from benchmarks import (
     bench_approval,
+    bench_dask,
     bench_engine,
     bench_loans,
     bench_pricing,
@@ -28,7 +29,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["pricing", "projection", "loans", "engine", "approval"],
+        choices=["pricing", "projection", "loans", "engine", "approval", "dask"],
         default=None,
         help="run one suite",
     )
@@ -50,6 +51,8 @@ def main() -> None:
         print(bench_engine.run(args.engine_loans).report())
     if args.only in (None, "approval"):
         print(bench_approval.run())
+    if args.only in (None, "dask"):
+        print(bench_dask.run())
 
 
 if __name__ == "__main__":
