@@ -214,3 +214,30 @@ def test_postgres_gives_the_same_results_as_sqlite(tmp_path: Path, postgres_url:
     assert json.dumps(every.to_dict("records"), sort_keys=True, default=str) == json.dumps(
         every_pg.to_dict("records"), sort_keys=True, default=str
     )
+
+
+def test_a_snapshot_missing_a_curve_names_each_loan_that_needs_it(tmp_path: Path) -> None:
+    """Without SOFR quotes the USD loans cannot be discounted: each gets its own error
+    row naming the missing curve; the CNY loans are valued; nothing else is written."""
+    from computefin.domain import MarketSnapshot
+    from computefin.engine.store.records import save_snapshot
+
+    store = open_store(sqlite_url(tmp_path), create=True)
+    load_demo_book(store, loans=60, securitisations=False)
+    data = demo_market().model_dump(mode="json")
+    data["as_of"] = "2026-11-30"
+    data["rate_quotes"] = [q for q in data["rate_quotes"] if q["index"] != "SOFR"]
+    data["fixings"] = [f for f in data["fixings"] if f["index"] != "SOFR"]
+    with store.session() as s:
+        save_snapshot(s, MarketSnapshot.model_validate(data))
+    run_id = run_valuation(store, RunSpec(as_of=dt.date(2026, 11, 30), chunk_size=7))
+    frame = results_from(store, run_id)
+    usd = frame["currency"] == "USD"
+    assert usd.any()
+    assert (~usd).any()
+    for message in frame.loc[usd, "error"]:
+        assert "SOFR" in message
+        assert message.startswith("CollateralLoan[loan-")
+    assert frame.loc[~usd, "error"].isna().all()
+    assert frame.loc[~usd, "pv"].notna().all()
+    assert len(frame) == 60

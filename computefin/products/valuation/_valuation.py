@@ -439,7 +439,9 @@ def value_book(
         try:
             _value([loan], portfolio, market, scenarios, opts)
         except ComputefinError as exc:
-            failed[loan.id] = str(exc)
+            message = str(exc)
+            tag = f"CollateralLoan[{loan.id}]"
+            failed[loan.id] = message if tag in message else f"{tag}: {message}"
     good = [loan for loan in loans if loan.id not in failed]
     done = _value(good, portfolio, market, scenarios, opts) if good else None
     rows = {} if done is None else {r["id"]: r for r in done.to_dict("records")}
