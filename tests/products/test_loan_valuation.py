@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import QuantLib as ql
+from scipy.optimize import brentq
 
 from computefin.domain import MarketSnapshot, Portfolio, RateIndex, demo_market, demo_portfolio
 from computefin.pricing import CashflowMatrix, Curve, build_curves, dv01
@@ -342,8 +343,13 @@ def test_ecl_by_hand(market: MarketSnapshot, portfolio: Portfolio) -> None:
     t1 = (dt.date(2027, 11, 27) - market.as_of).days / 365.0
     t2 = (dt.date(2028, 11, 27) - market.as_of).days / 365.0
     s1, s2 = (1 - p) ** t1, (1 - p) ** t2
-    first = (1 - s1) * v.lgd * 1e8 * 1.05**-t1
-    second = (s1 - s2) * v.lgd * 1e8 * 1.05**-t2
+    # EIR (annual effective): -100m at start, 5% x 365/365 after a year, 100m + 5% x
+    # 366/365 (2028 is a leap year) after 731 days; no fees, so just under 5%
+    eir = brentq(lambda r: -1.0 + 0.05 * (1 + r) ** -t1 + (1 + 0.05 * 366 / 365) * (1 + r) ** -t2,
+                 0.0, 0.1, xtol=1e-15)  # fmt: skip
+    assert 0.0499 < eir < 0.05
+    first = (1 - s1) * v.lgd * 1e8 * (1 + eir) ** -t1
+    second = (s1 - s2) * v.lgd * 1e8 * (1 + eir) ** -t2
     assert v.stage == 2
     assert v.ecl_12m == pytest.approx(first, rel=1e-12)
     assert v.ecl_lifetime == pytest.approx(first + second, rel=1e-12)

@@ -19,7 +19,7 @@ import pandas as pd
 from computefin._typing import FloatArray
 from computefin.domain import MarketSnapshot, Portfolio, RateIndex
 from computefin.errors import ComputefinError, ValidationError
-from computefin.pricing import Curve, MarketCalendar, build_curves
+from computefin.pricing import CashflowMatrix, Curve, MarketCalendar, build_curves, solve_monotone
 from computefin.products.loan import CollateralLoan, LoanBook
 from computefin.products.valuation._collateral import (
     PortfolioIndex,
@@ -251,7 +251,7 @@ def _value(
         alive=ahead,
         period_start=_years(cf.accrual_start.astype(np.int64) - as_of),
         period_end=_years(cf.pay_date.astype(np.int64) - as_of),
-        eir=cf.rate[rows, first],
+        eir=effective_interest_rates(mx, [x.id for x in loans], cf.rate[rows, first]),
         stage=stage,
         effective_maturity=(weight * t_pay).sum(axis=1) / weight.sum(axis=1),
         remaining_maturity=_years(last.astype(np.int64) - as_of),
@@ -340,6 +340,53 @@ CACHE_BYTES = 256 * 2**20
 
 def _nbytes(projection: FleetProjection) -> int:
     return sum(int(v.nbytes) for v in projection.lines.values())
+
+
+def effective_interest_rates(
+    mx: CashflowMatrix, ids: Sequence[str], guess: npt.ArrayLike
+) -> FloatArray:
+    """Each loan's effective interest rate (IFRS 9 / CAS 22), annual effective, decimal.
+
+    The rate that discounts every contractual flow since origination - draws (negative),
+    the upfront and commitment fees, interest (floating: the fixings and the projected
+    rates), principal - to zero, ``sum_k a_k (1 + r)^(-t_k) = 0`` with ``t_k`` in
+    ACT/365F years from the first flow: fees integral to the loan raise it above the
+    coupon (IFRS 9 B5.4.1-B5.4.3). Annual effective, as
+    :func:`~computefin.risk.credit_ecl.expected_credit_loss` discounts with
+    ``(1 + eir)^(-t)``. ``guess``: a starting point per loan (the coupon).
+
+    >>> import numpy as np
+    >>> mx = CashflowMatrix(ids=["a"], pay_dates=np.array([["2026-01-01", "2027-01-01",
+    ...     "2028-01-01"]], dtype="datetime64[D]"), amounts=np.array([[-99.0, 5.0, 105.0]]),
+    ...     alive=np.ones((1, 3), dtype=bool), settlement="2025-12-31", frequency=1,
+    ...     day_count="ACT/365F")
+    >>> r = float(effective_interest_rates(mx, ["a"], [0.05])[0])  # above 5%: the fee
+    >>> x = (-5.0 + (25.0 + 4 * 105.0 * 99.0) ** 0.5) / 210.0  # 105x^2 + 5x - 99 = 0
+    >>> round(r, 12) == round(1.0 / x - 1.0, 12), round(r, 6)
+    (True, 0.055419)
+    """
+    days = mx.pay_dates.astype("datetime64[D]").astype(np.int64)
+    start = np.where(mx.alive, days, np.iinfo(np.int64).max).min(axis=1)
+    tau = np.where(mx.alive, (days - start[:, None]) / 365.0, 0.0)
+    amounts = np.where(mx.alive, mx.amounts, 0.0)
+
+    def value_and_slope(
+        x: FloatArray, rows: npt.NDArray[np.int64]
+    ) -> tuple[FloatArray, FloatArray]:
+        growth = np.power(1.0 + x[:, None], -tau[rows])
+        flows = amounts[rows] * growth
+        return flows.sum(axis=1), (-tau[rows] * flows).sum(axis=1) / (1.0 + x)
+
+    return solve_monotone(
+        lambda x, rows: value_and_slope(x, rows)[0],
+        -0.9,
+        5.0,
+        f_and_derivative=value_and_slope,
+        x0=np.clip(np.asarray(guess, dtype=np.float64), -0.5, 4.0),
+        size=len(ids),
+        ids=ids,
+        name="effective interest rate",
+    )
 
 
 def _options(**given: Any) -> dict[str, Any]:
