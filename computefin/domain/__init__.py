@@ -23,6 +23,7 @@ from computefin.domain.assets import Fleet, ServerGroup, Site
 from computefin.domain.contracts import HOURS_PER_YEAR, Contract
 from computefin.domain.conventions import BusinessDayConvention, DayCount, Frequency, StubRule
 from computefin.domain.demo import demo_market, demo_portfolio
+from computefin.domain.generations import GENERATIONS, accelerator_generation
 from computefin.domain.market import (
     Fixing,
     FxRate,
@@ -39,6 +40,7 @@ from computefin.domain.portfolio import Portfolio
 from computefin.domain.schemas import json_schemas, write_json_schemas
 
 __all__ = [
+    "GENERATIONS",
     "HOURS_PER_YEAR",
     "RATING_NOTCHES",
     "Accelerator",
@@ -66,6 +68,7 @@ __all__ = [
     "ServerGroup",
     "Site",
     "StubRule",
+    "accelerator_generation",
     "active_catalog",
     "catalog",
     "demo_market",

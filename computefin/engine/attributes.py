@@ -1,8 +1,6 @@
 """Descriptive attributes reports group by: accelerator generation, counterparty rating.
 
-The catalog has no architecture column; the generation is read from the accelerator id,
-the way the industry names them (an A800 is an Ampere part, an H20 a Hopper one). An
-accelerator this table does not know is reported under its vendor and launch year.
+Generations come from :func:`computefin.domain.accelerator_generation`.
 
 >>> accelerator_generation("nvidia-h20"), accelerator_generation("huawei-ascend-910c")
 ('Hopper', 'Ascend 910')
@@ -10,12 +8,10 @@ accelerator this table does not know is reported under its vendor and launch yea
 
 from __future__ import annotations
 
-from typing import Final
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from computefin.domain import catalog
+from computefin.domain import GENERATIONS, accelerator_generation
 from computefin.engine.store.schema import CounterpartyRow, ServerGroupRow
 
 __all__ = [
@@ -25,39 +21,6 @@ __all__ = [
     "fleet_accelerators",
     "generation_of",
 ]
-
-GENERATIONS: Final[tuple[tuple[str, str], ...]] = (
-    ("nvidia-a100", "Ampere"),
-    ("nvidia-a800", "Ampere"),
-    ("nvidia-h100", "Hopper"),
-    ("nvidia-h200", "Hopper"),
-    ("nvidia-h800", "Hopper"),
-    ("nvidia-h20", "Hopper"),
-    ("nvidia-b200", "Blackwell"),
-    ("nvidia-gb200", "Blackwell"),
-    ("nvidia-b300", "Blackwell Ultra"),
-    ("nvidia-gb300", "Blackwell Ultra"),
-    ("nvidia-l40s", "Ada Lovelace"),
-    ("nvidia-l20", "Ada Lovelace"),
-    ("amd-mi250", "CDNA 2"),
-    ("amd-mi300", "CDNA 3"),
-    ("amd-mi325", "CDNA 3"),
-    ("amd-mi355", "CDNA 4"),
-    ("intel-gaudi-3", "Gaudi 3"),
-    ("huawei-ascend-910", "Ascend 910"),
-)
-"""Accelerator id prefix -> architecture generation, first match wins."""
-
-
-def accelerator_generation(accelerator_id: str) -> str:
-    """The architecture generation of a catalog accelerator (see module)."""
-    for prefix, generation in GENERATIONS:
-        if accelerator_id.startswith(prefix):
-            return generation
-    acc = catalog().get(accelerator_id)
-    if acc is None:
-        return "unknown"
-    return f"{acc.vendor} {acc.launch_date.year}"
 
 
 def counterparty_ratings(session: Session) -> dict[str, str]:

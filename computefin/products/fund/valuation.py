@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from computefin._typing import FloatArray
-from computefin.domain import MarketSnapshot, Portfolio, RateIndex, catalog
+from computefin.domain import (
+    GENERATIONS,
+    MarketSnapshot,
+    Portfolio,
+    RateIndex,
+    accelerator_generation,
+)
 from computefin.errors import MarketDataError, ValidationError
 from computefin.pricing import Curve, build_curves, present_value
 from computefin.products.abs import AbsDeal, run_deal, tranche_cashflows, value_deal
@@ -59,45 +65,8 @@ DEFAULT_HAIRCUTS: Final[Mapping[str, float]] = {
 """Discount to fair value at which a holding is sold to meet redemptions, by asset class:
 illustrative bank policy inputs (see ``docs/products/fund.md``), not market figures."""
 
-GENERATIONS: Final[tuple[tuple[str, str], ...]] = (
-    ("nvidia-a100", "Ampere"),
-    ("nvidia-a800", "Ampere"),
-    ("nvidia-h100", "Hopper"),
-    ("nvidia-h200", "Hopper"),
-    ("nvidia-h800", "Hopper"),
-    ("nvidia-h20", "Hopper"),
-    ("nvidia-b200", "Blackwell"),
-    ("nvidia-gb200", "Blackwell"),
-    ("nvidia-b300", "Blackwell Ultra"),
-    ("nvidia-gb300", "Blackwell Ultra"),
-    ("nvidia-l40s", "Ada Lovelace"),
-    ("nvidia-l20", "Ada Lovelace"),
-    ("amd-mi250", "CDNA 2"),
-    ("amd-mi300", "CDNA 3"),
-    ("amd-mi325", "CDNA 3"),
-    ("amd-mi355", "CDNA 4"),
-    ("intel-gaudi-3", "Gaudi 3"),
-    ("huawei-ascend-910", "Ascend 910"),
-)
-"""Accelerator id prefix -> architecture generation, first match wins (the industry's
-naming: an A800 is an Ampere part, an H20 a Hopper one)."""
-
 _WINDOW_MONTHS: Final = 12
 _DEFAULT_CORRELATION: Final = 0.2  # the asset correlation deal_scenarios draws with
-
-
-def accelerator_generation(accelerator_id: str) -> str:
-    """The architecture generation of an accelerator (:data:`GENERATIONS`); one the table
-    does not know is named by its catalog vendor and launch year, else ``"unknown"``.
-
-    >>> accelerator_generation("nvidia-h20"), accelerator_generation("huawei-ascend-910b")
-    ('Hopper', 'Ascend 910')
-    """
-    for prefix, generation in GENERATIONS:
-        if accelerator_id.startswith(prefix):
-            return generation
-    acc = catalog().get(accelerator_id)
-    return "unknown" if acc is None else f"{acc.vendor} {acc.launch_date.year}"
 
 
 @dataclass(frozen=True, eq=False)
