@@ -167,6 +167,31 @@ def check_paths(scenarios: object, seed: object) -> None:
         raise ValidationError("seed", "must be a whole number >= 0", seed)
 
 
+def run_cover(
+    owner: str,
+    fleet_id: str,
+    start: dt.date,
+    end: dt.date,
+    market: MarketSnapshot,
+    portfolio: Portfolio,
+    scenarios: int | ScenarioSet | None,
+    seed: int,
+    inputs: ProjectionInputs | None,
+) -> tuple[ProjectionInputs, Simulated]:
+    """The checks and the projection a cover running from ``start`` to ``end`` prices on:
+    paths and seed valid, ``start`` not before the snapshot, the fleet's inputs reaching
+    ``end``; errors name ``<owner>.<field>``."""
+    check_paths(scenarios, seed)
+    if start < market.as_of:
+        raise ValidationError(
+            f"{owner}.start",
+            f"is before the market's as_of {market.as_of.isoformat()}",
+            start.isoformat(),
+        )
+    chosen = resolve_inputs(owner, fleet_id, market, portfolio, end, inputs)
+    return chosen, simulate(chosen, scenarios, seed)
+
+
 def simulate(inputs: ProjectionInputs, scenarios: int | ScenarioSet | None, seed: int) -> Simulated:
     """Draw (or take) the fleet's scenarios and project them."""
     check_paths(scenarios, seed)

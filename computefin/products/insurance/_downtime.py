@@ -32,11 +32,9 @@ from computefin.domain import MarketSnapshot, Portfolio
 from computefin.errors import ValidationError
 from computefin.products.insurance._context import (
     CoverTerms,
-    check_paths,
     overlap_shares,
-    resolve_inputs,
+    run_cover,
     service_shares,
-    simulate,
     without_downtime,
 )
 from computefin.products.insurance._payoffs import aggregate_layer_payments, xl_layer
@@ -126,16 +124,10 @@ class DowntimeCover(CoverTerms):
 
         ``inputs`` replaces the fleet's default models (they must reach the cover's end).
         """
-        name = type(self).__name__
-        check_paths(scenarios, seed)
-        if self.start < market.as_of:
-            raise ValidationError(
-                f"{name}.start",
-                f"is before the market's as_of {market.as_of.isoformat()}",
-                self.start.isoformat(),
-            )
-        chosen = resolve_inputs(name, self.fleet_id, market, portfolio, self.end, inputs)
-        run = simulate(chosen, scenarios, seed)
+        chosen, run = run_cover(
+            type(self).__name__, self.fleet_id, self.start, self.end, market, portfolio,
+            scenarios, seed, inputs,
+        )  # fmt: skip
         grid, scen, proj = chosen.grid, run.scenarios, run.projection
         fx = market.fx(chosen.currency, self.currency)
         window = overlap_shares(grid, self.start, self.end)

@@ -29,11 +29,9 @@ from computefin.domain import Frequency, MarketSnapshot, Portfolio
 from computefin.errors import ValidationError
 from computefin.products.insurance._context import (
     CoverTerms,
-    check_paths,
     discount_at,
     overlap_shares,
-    resolve_inputs,
-    simulate,
+    run_cover,
 )
 from computefin.products.insurance._payoffs import aggregate_layer_payments, xl_layer
 from computefin.products.insurance._quote import InsuranceQuote
@@ -139,16 +137,10 @@ class RevenueShortfallCover(CoverTerms):
 
         ``inputs`` replaces the fleet's default models (they must reach the cover's end).
         """
-        name = type(self).__name__
-        check_paths(scenarios, seed)
-        if self.start < market.as_of:
-            raise ValidationError(
-                f"{name}.start",
-                f"is before the market's as_of {market.as_of.isoformat()}",
-                self.start.isoformat(),
-            )
-        chosen = resolve_inputs(name, self.fleet_id, market, portfolio, self.end, inputs)
-        run = simulate(chosen, scenarios, seed)
+        chosen, run = run_cover(
+            type(self).__name__, self.fleet_id, self.start, self.end, market, portfolio,
+            scenarios, seed, inputs,
+        )  # fmt: skip
         grid, proj = chosen.grid, run.projection
         fx = market.fx(chosen.currency, self.currency)
         windows = self.window_bounds()
