@@ -157,6 +157,13 @@ def _parse_application(body: bytes) -> CreditApplication:
         )
     try:
         data = json.loads(body, parse_constant=_no_constants)
+    except RecursionError:
+        raise ApiError(
+            400,
+            "malformed_json",
+            "the body nests too deeply to be a credit application",
+            (FieldProblem("body", "JSON nested too deeply"),),
+        ) from None
     except (UnicodeDecodeError, ValueError) as exc:
         where = (
             f"line {exc.lineno} column {exc.colno}"
@@ -260,8 +267,9 @@ def create_app(
     >>> r.status_code, r.json()["error"]["problems"][0]["field"]
     (400, 'body')
     """
-    secret = token if token is not None else os.environ.get(TOKEN_ENV, "")
-    if len(secret.strip()) < _MIN_TOKEN_LENGTH:
+    # stripped once: a token read from a file (`$(cat token)`) ends with a newline
+    secret = (token if token is not None else os.environ.get(TOKEN_ENV, "")).strip()
+    if len(secret) < _MIN_TOKEN_LENGTH:
         raise ValidationError(
             TOKEN_ENV,
             f"set it to the service's bearer token (at least {_MIN_TOKEN_LENGTH} characters)",

@@ -223,22 +223,24 @@ def run_deal(
 
 
 def _attachments(deal: AbsDeal, pool_balance: float) -> dict[str, tuple[float, float]]:
-    """(A, D) per tranche at closing, shares of the pool: a note attaches above every
-    junior note, the over-collateralisation and the funded reserve accounts (CRE40.16);
-    the equity piece is the over-collateralisation and first loss: A = 0, D = its
-    cushion."""
+    """(A, D) per tranche at closing, shares of the underlying exposures - the pool plus
+    the funded reserve accounts, which count as underlying assets (CRE40.16) - a note
+    attaching above every junior note, the over-collateralisation and the reserve; the
+    equity piece is the over-collateralisation and first loss: A = 0, D = its cushion."""
     tranches = deal.structure.tranches
     notes = sum(t.balance for t in tranches if t.is_note)
     reserve = sum(a.initial_balance for a in deal.structure.accounts if a.kind != "cash_trap")
     cushion = max(pool_balance - notes, 0.0) + reserve
+    underlying = pool_balance + reserve
     out = {}
     for t in tranches:
         if not t.is_note:
-            out[t.name] = (0.0, min(1.0, cushion / pool_balance))
+            out[t.name] = (0.0, min(1.0, cushion / underlying))
             continue
         junior = sum(u.balance for u in tranches if u.is_note and u.seniority > t.seniority)
-        a = min(1.0, (junior + cushion) / pool_balance)
-        out[t.name] = (a, min(1.0, a + t.balance / pool_balance))
+        a = min(1.0, (junior + cushion) / underlying)
+        senior_most = not any(u.is_note and u.seniority < t.seniority for u in tranches)
+        out[t.name] = (a, 1.0 if senior_most else min(1.0, a + t.balance / underlying))
     return out
 
 

@@ -276,3 +276,15 @@ def test_non_standard_json_numbers_are_a_400_not_a_500() -> None:
     response = post(json.dumps(data))  # Python writes Infinity, which JSON does not have
     assert response.status_code == 400, response.text
     assert "Infinity is not a JSON number" in response.text
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_500() -> None:
+    response = post("[" * 50_000 + "]" * 50_000)  # under the size limit, too deep to parse
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["problems"][0]["field"] == "body"
+
+
+def test_a_token_read_with_its_newline_still_works() -> None:
+    client = TestClient(create_app(token="s3cret-token\n"))
+    response = client.get("/v1/policy", headers={"Authorization": "Bearer s3cret-token"})
+    assert response.status_code == 200, response.text

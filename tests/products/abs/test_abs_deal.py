@@ -44,8 +44,11 @@ def test_attachment_points_and_sec_sa_by_hand(base: pd.DataFrame) -> None:
     a_bal, b_bal = (t.balance for t in deal.structure.tranches if t.is_note)
     reserve = sum(a.initial_balance for a in deal.structure.accounts if a.kind != "cash_trap")
     oc = pool - a_bal - b_bal
-    assert base.loc["B", "attachment"] == pytest.approx((oc + reserve) / pool, rel=1e-12)
-    assert base.loc["B", "detachment"] == pytest.approx((oc + reserve + b_bal) / pool, rel=1e-12)
+    underlying = pool + reserve  # the funded reserve counts as an underlying asset
+    assert base.loc["B", "attachment"] == pytest.approx((oc + reserve) / underlying, rel=1e-12)
+    assert base.loc["B", "detachment"] == pytest.approx(
+        (oc + reserve + b_bal) / underlying, rel=1e-12
+    )
     assert base.loc["A", "attachment"] == pytest.approx(base.loc["B", "detachment"], rel=1e-12)
     assert base.loc["A", "detachment"] == 1.0
     assert base.loc["E", "attachment"] == 0.0
