@@ -225,10 +225,9 @@ def _pick_snapshot(store: Store, spec: RunSpec) -> str:
     return ids[0]
 
 
-def _scenario_hash(store: Store, spec: RunSpec, snapshot_id: str) -> str | None:
-    """The hash naming the run's paths: they are a function of these inputs alone."""
-    if spec.n_scenarios is None:
-        return None
+def _reference_inputs_hash(store: Store) -> str:
+    """Hash of every counterparty, fleet and contract (id and input hash): what every
+    valuation reads besides its own instrument and the snapshot."""
     from computefin.engine.store.schema import ContractRow, CounterpartyRow, FleetRow
 
     with store.session() as session:
@@ -242,6 +241,15 @@ def _scenario_hash(store: Store, spec: RunSpec, snapshot_id: str) -> str | None:
                 ("contracts", ContractRow),
             )
         }
+    return content_hash(json.dumps(inputs, sort_keys=True))
+
+
+def _scenario_hash(store: Store, spec: RunSpec, snapshot_id: str) -> str | None:
+    """The hash naming the run's paths: they are a function of these inputs alone."""
+    if spec.n_scenarios is None:
+        return None
+    inputs_hash = _reference_inputs_hash(store)
+    with store.session() as session:
         snapshot_hash = session.get(MarketSnapshotRow, snapshot_id)
         assert snapshot_hash is not None
         parameters = {
@@ -250,7 +258,7 @@ def _scenario_hash(store: Store, spec: RunSpec, snapshot_id: str) -> str | None:
             "n_paths": spec.n_scenarios,
             "seed": spec.seed,
             "snapshot_hash": snapshot_hash.input_hash,
-            "inputs_hash": content_hash(json.dumps(inputs, sort_keys=True)),
+            "inputs_hash": inputs_hash,
         }
         text = json.dumps(parameters, sort_keys=True)
         digest = content_hash(text)
@@ -275,6 +283,7 @@ def start_run(store: Store, spec: RunSpec) -> str:
     run_id = f"run-{spec.as_of:%Y%m%d}-{uuid.uuid4().hex[:10]}"
     parameters = json.loads(spec.to_json())
     parameters["instruments_hash"] = _instruments_hash(listing)
+    parameters["reference_inputs_hash"] = _reference_inputs_hash(store)
     with store.session() as session:
         session.add(
             RunRow(
@@ -415,6 +424,13 @@ def execute_run(
         raise StoreError(
             f"the store's instruments changed since run {run_id} started (added, removed or "
             "edited): start a new run"
+        )
+    reference = parameters.get("reference_inputs_hash")
+    if reference is not None and reference != _reference_inputs_hash(store):
+        raise StoreError(
+            f"the store's counterparties, fleets or contracts changed since run {run_id} "
+            "started: its remaining instruments would be valued on other inputs; start a "
+            "new run"
         )
     with store.session() as session:
         snapshot_id, market = load_snapshot(session, run.snapshot_id)

@@ -204,15 +204,19 @@ class DaskRunner:
             futures[future] = job
             return future
 
-        started = [submit(job) for job in islice(pending, limit)]
-        queue = as_completed(started)
-        for future in queue:
-            job = futures.pop(future)
-            records = future.result()
-            done(job, records)
-            following = next(pending, None)
-            if following is not None:
-                queue.add(submit(following))
+        try:
+            started = [submit(job) for job in islice(pending, limit)]
+            queue = as_completed(started)
+            for future in queue:
+                job = futures.pop(future)
+                records = future.result()
+                done(job, records)
+                following = next(pending, None)
+                if following is not None:
+                    queue.add(submit(following))
+        finally:
+            if futures:  # a chunk failed or its results could not be written: stop the rest
+                self.client.cancel(list(futures))
 
     def describe(self) -> str:
         """The scheduler address and worker count."""

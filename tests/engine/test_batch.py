@@ -241,3 +241,20 @@ def test_a_snapshot_missing_a_curve_names_each_loan_that_needs_it(tmp_path: Path
     assert frame.loc[~usd, "error"].isna().all()
     assert frame.loc[~usd, "pv"].notna().all()
     assert len(frame) == 60
+
+
+def test_a_changed_fleet_or_contract_refuses_to_resume(demo_store: Store) -> None:
+    """The remaining instruments would be valued on other collateral: refused."""
+    from computefin.engine.store.records import save_contracts
+
+    run_id = start_run(demo_store, RunSpec(as_of=AS_OF, chunk_size=5))
+    execute_run(demo_store, run_id, max_chunks=1)
+    with demo_store.session() as s:
+        from computefin.engine.store.records import load_portfolio
+
+        contract = load_portfolio(s).contracts[0]
+        save_contracts(s, [contract.model_copy(update={"id": "ctr-extra", "gpus_committed": 1,
+                                                       "start": dt.date(2031, 1, 1),
+                                                       "end": dt.date(2032, 1, 1)})])  # fmt: skip
+    with pytest.raises(StoreError, match="counterparties, fleets or contracts changed"):
+        execute_run(demo_store, run_id)

@@ -157,7 +157,11 @@ def open_store(url: str, *, create: bool = False) -> Store:
         engine.dispose()
         upgrade(url)
         engine = make_engine(url)
-        revision = current_revision(engine)
+        try:
+            revision = current_revision(engine)
+        except Exception:
+            engine.dispose()
+            raise
     if revision != head:
         engine.dispose()
         if revision is None:
