@@ -35,7 +35,7 @@ from computefin.products.certificate.model import (
     NoiShareEntitlement,
 )
 from computefin.risk import StressScenario
-from computefin.risk.grid import MAX_HORIZON_MONTHS, PeriodGrid, add_months, period_grid
+from computefin.risk.grid import MAX_HORIZON_MONTHS, PeriodGrid, add_months
 from computefin.risk.projection import (
     DISCOUNT_INDEX,
     ProjectionInputs,
@@ -186,14 +186,20 @@ class _FleetCase:
     price_currency: Mapping[str, Currency]
 
 
-def _fleet_case(inputs: ProjectionInputs, n_paths: int | None, seed: int) -> _FleetCase:
+def _fleet_case(
+    inputs: ProjectionInputs, n_paths: int | None, seed: int, periods: int | None = None
+) -> _FleetCase:
+    """One fleet's projection. ``periods``: draw only the first months of the inputs'
+    grid; they equal the first months of the full draw bit for bit, so a certificate's
+    figures do not depend on how far the other certificates in the book reach."""
     grid = inputs.grid
     if n_paths is None:
         projection = project(inputs)
         prices = {a: m.expected(grid)[None, :] for a, m in inputs.price_models.items()}
         currencies = {a: m.currency for a, m in inputs.price_models.items()}
     else:
-        scenarios = simulate_scenarios(inputs, n_paths, seed)
+        scenarios = simulate_scenarios(inputs, n_paths, seed, periods=periods)
+        grid = scenarios.grid
         projection = project(inputs, scenarios)
         prices = dict(scenarios.prices)
         currencies = dict(scenarios.price_currency)
@@ -297,20 +303,16 @@ def _fleet_inputs(
             f"more than {MAX_HORIZON_MONTHS} months after the valuation date",
             last.isoformat(),
         )
-    probe = ProjectionInputs.build(
+    # Built on the longest grid, whatever the book: simulated paths are then drawn as the
+    # first months of a MAX_HORIZON_MONTHS draw (see _fleet_case), the same numbers
+    # alone or in a book of any reach.
+    return ProjectionInputs.build(
         portfolio.fleet(fleet_id),
         portfolio.contracts,
         market,
-        months,
+        MAX_HORIZON_MONTHS,
         counterparties=portfolio.counterparties,
     )
-    # Paths are drawn on a grid to the fleet's retirement (a fleet property), not to the
-    # last maturity in the book: a certificate then gets the same paths alone or in a book.
-    retire = [d for d in probe.retirement_dates() if d is not None]
-    reach = min(max([months, *(_months_to(market.as_of, d) for d in retire)]), MAX_HORIZON_MONTHS)
-    if reach == months:
-        return probe
-    return probe.with_changes(grid=period_grid(market.as_of, reach))
 
 
 @dataclass(frozen=True, eq=False)
@@ -688,10 +690,15 @@ def _value(
     cases: dict[str, dict[str, _FleetCase]] = {name: {} for name in bumps}
     for fleet_id, mine in by_fleet.items():
         inputs = _fleet_inputs(fleet_id, mine, portfolio, market, given)
+        reach = (
+            None
+            if fleet_id in given
+            else _months_to(market.as_of, max(c.maturity for c in mine)) + 1
+        )
         if stress is not None:
             inputs = apply_stress(stress, inputs)
         for name, bump in bumps.items():
-            cases[name][fleet_id] = _fleet_case(bump(inputs), scenarios, seed)
+            cases[name][fleet_id] = _fleet_case(bump(inputs), scenarios, seed, reach)
     terms = _terms(certs, market.as_of, options["prices"] or {})
     curves = _curves(certs, market, options["discount_curves"])
     spread = _spreads(certs, options["credit_spread"])

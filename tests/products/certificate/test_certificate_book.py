@@ -149,3 +149,24 @@ def test_one_server_sensitivities_equal_the_hand_derivatives() -> None:
     assert v.schedule["pv"].sum() == pytest.approx(v.fair_value, rel=1e-12)
     assert np.isfinite(v.irr).all()
     assert v.flows.shape == (1, 4)
+
+
+def test_a_certificate_is_worth_the_same_alone_or_beside_a_longer_one() -> None:
+    """Paths are the first months of the longest draw: a certificate maturing after the
+    fleet's retirement in the same book must not move another's figures (review repro)."""
+    import datetime as dt
+
+    from computefin.domain import demo_market, demo_portfolio
+    from computefin.products.certificate import ComputeCertificate, value_certificates
+
+    base = ComputeCertificate.model_validate({
+        "id": "short", "fleet_id": "fleet-nx-h20", "currency": "CNY",
+        "entitlement": {"kind": "noi_share", "share": 0.15}, "issue_date": "2026-11-27",
+        "maturity": "2028-11-27", "frequency": "quarterly", "issue_price": 3_200_000.0,
+    })  # fmt: skip
+    long = base.model_copy(update={"id": "long", "maturity": dt.date(2031, 11, 27)})
+    market, portfolio = demo_market(), demo_portfolio()
+    alone = value_certificates([base], portfolio, market, 200, seed=5, sensitivities=False)
+    both = value_certificates([base, long], portfolio, market, 200, seed=5, sensitivities=False)
+    assert both.set_index("id").loc["short", "fair_value"] == alone.iloc[0]["fair_value"]
+    assert both.set_index("id").loc["short", "irr_p50"] == alone.iloc[0]["irr_p50"]
