@@ -1,10 +1,12 @@
 """ABS tranche holdings in the batch job: each deal valued once per chunk, holdings pro rata.
 
-A holding of face ``F`` in a tranche of balance ``B`` is worth ``F / B`` of the tranche's
-fair value (:func:`~computefin.products.abs.value_deal`, on the run's scenarios, seed and
-stress); its expected loss is ``F x`` the tranche's expected loss share, its EAD the face
-and its RWA ``F x`` the SEC-SA risk weight. The input hash covers the holding and its
-deal, so editing a deal changes the hash of every holding in it.
+A holding of original face ``F`` in a tranche of original balance ``B`` is ``F / B`` of
+the tranche: worth that share of its fair value
+(:func:`~computefin.products.abs.value_deal`, on the run's scenarios, seed and stress),
+its EAD that share of the tranche's current balance, its RWA the EAD x the SEC-SA risk
+weight, its expected loss ``F x`` the tranche's expected loss share. The input hash
+covers the holding and its deal, so editing a deal changes the hash of every holding in
+it.
 
 >>> AbsTrancheHandler.instrument_type
 'abs_tranche'
@@ -88,11 +90,12 @@ class AbsTrancheHandler(HandlerBase):
                 str(k): plain(v) for k, v in table.loc[str(h.tranche)].to_dict().items()
             }
             share = h.face / float(row["balance"])
+            outstanding = share * float(row["current_balance"])
             figures = {
                 "pv": share * float(row["pv"]),
-                "ead": h.face,
+                "ead": outstanding,
                 "el": h.face * float(row["expected_loss"]),
-                "rwa": h.face * float(row["risk_weight"]),
+                "rwa": outstanding * float(row["risk_weight"]),
             }
             measures = {f"tranche_{k}" if k in ("balance", "pv", "rwa") else k: v
                         for k, v in row.items()}  # fmt: skip

@@ -39,8 +39,9 @@ def test_holdings_are_their_share_of_the_tranche(tmp_path: Path) -> None:
             row = frame.loc[(case, holding_id)]
             share = float(face) / table.loc[tranche, "balance"]
             assert row.pv == pytest.approx(share * table.loc[tranche, "pv"], rel=1e-12)
-            assert row.rwa == pytest.approx(float(face) * table.loc[tranche, "risk_weight"])
-            assert row.ead == float(face)
+            held = share * table.loc[tranche, "current_balance"]
+            assert row.rwa == pytest.approx(held * table.loc[tranche, "risk_weight"], rel=1e-12)
+            assert row.ead == pytest.approx(held, rel=1e-12)
 
 
 def test_holdings_must_name_a_stored_deal_and_tranche(tmp_path: Path) -> None:

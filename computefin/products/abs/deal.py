@@ -59,7 +59,8 @@ __all__ = [
 ]
 
 DEAL_COLUMNS = (
-    "deal_id", "tranche", "kind", "currency", "balance", "pv", "price", "yield", "wal",
+    "deal_id", "tranche", "kind", "currency", "balance", "current_balance", "pv", "price",
+    "yield", "wal",
     "modified_duration", "expected_loss", "loss_p99", "attachment", "detachment",
     "risk_weight", "rwa",
 )  # fmt: skip
@@ -219,7 +220,7 @@ def run_deal(
     else:
         paths = deal_scenarios(deal, market, portfolio, scenarios, seed)
         flows = project_pool(deal.pool, performance, paths, market=market)
-    return run_waterfall(deal.structure, flows, curve_map)
+    return run_waterfall(deal.structure, flows, curve_map, market.fixings)
 
 
 def _attachments(deal: AbsDeal, pool_balance: float) -> dict[str, tuple[float, float]]:
@@ -271,9 +272,13 @@ def value_deal(
 
     ``pv``: mean over paths of the tranche's cash flows after the valuation date,
     discounted on the currency's discount curve (FR007 for CNY, SOFR for USD) plus the
-    tranche spread, at ``market.as_of``; ``price`` = pv / balance x 100; ``yield`` at that
-    price (equity: its IRR); ``expected_loss`` and ``loss_p99`` as shares of the
-    original balance; ``risk_weight`` and ``rwa`` by SEC-SA on the balance.
+    tranche spread, at ``market.as_of``; ``current_balance``: the face outstanding at the
+    valuation date (mean over paths; the original ``balance`` before the first payment);
+    ``price`` = pv / current balance x 100; ``yield`` at that price (equity: its IRR);
+    ``expected_loss`` and ``loss_p99`` as shares of the original balance;
+    ``risk_weight`` and ``rwa`` by SEC-SA on the current balance, with attachment points
+    at closing (a seasoned deal's current points need the trustee's report, not
+    modelled).
     """
     curves = _curves(market, stress)
     ccy = deal.structure.currency.value
@@ -300,11 +305,12 @@ def value_deal(
         losses = loss_shares(result, t.name)
         a, d = ab[t.name]
         capital = sec_sa(a, d, deal.capital.ksa, deal.capital.w, stc=deal.capital.stc,
-                         exposure=t.balance)  # fmt: skip
+                         exposure=face)  # fmt: skip
         rows.append(
             {
                 "deal_id": deal.id, "tranche": t.name, "kind": t.kind, "currency": ccy,
-                "balance": t.balance, "pv": pv, "price": price, "yield": y,
+                "balance": t.balance, "current_balance": face, "pv": pv, "price": price,
+                "yield": y,
                 "wal": float(np.nanmean(tranche_wal(result, t.name, settlement=settle))),
                 "modified_duration": _duration(result, t.name, yields, settle, t.is_note),
                 "expected_loss": float(losses.mean()),

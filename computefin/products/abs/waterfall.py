@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from computefin._typing import BoolArray, DateArray, FloatArray
-from computefin.domain.market import RateIndex
+from computefin.domain.market import Fixing, RateIndex
 from computefin.errors import ComputefinError, MarketDataError, ValidationError
 from computefin.pricing.curves import Curve
 from computefin.pricing.daycounts import year_fraction_days
@@ -68,6 +68,7 @@ from computefin.products.abs.structure import (
     PayPrincipal,
     PayResidual,
     TopUpReserve,
+    Tranche,
     WaterfallStep,
 )
 
@@ -114,14 +115,21 @@ def _curve_for(curves: CurveInput, index: RateIndex, tranche: str) -> Curve:
 
 
 def tranche_rates(
-    structure: AbsStructure, period_starts: DateArray, payment_dates: DateArray, curves: CurveInput
+    structure: AbsStructure,
+    period_starts: DateArray,
+    payment_dates: DateArray,
+    curves: CurveInput,
+    fixings: Sequence[Fixing] | None = None,
 ) -> FloatArray:
     """All-in coupon rate of every tranche in every period, ``(tranches, periods)``, decimals.
 
     Fixed: the rate; floating: the index curve's simple forward over
     ``[max(start, curve.as_of), end]`` in the tranche's day count, plus margin, floored;
     plus the step-up from accrual periods starting on or after its date. Equity rows are 0.
-    A period ending on or before the curve date would need a fixing: ``MarketDataError``.
+    With ``fixings`` (the snapshot's), a period that started before the curve date pays
+    the index's last fixing on or before its start (set in advance), so a seasoned deal
+    can be run from its cut-off; without them, a period ending on or before the curve date
+    raises ``MarketDataError``, as does a period with no fixing at or before its start.
 
     >>> from computefin.products.abs.structure import AbsStructure, DEMO_DEAL_PATH
     >>> from computefin.pricing.curves import flat_curve
@@ -143,18 +151,22 @@ def tranche_rates(
         if isinstance(coupon, FloatingCoupon):
             curve = _curve_for(curves, coupon.index, tr.name)
             as_of = np.datetime64(curve.as_of, "D")
-            if bool((ends <= as_of).any()):
+            if fixings is not None and bool((starts < as_of).any()):
+                rate = _with_fixings(curve, fixings, coupon.index, tr, starts, ends, as_of)
+                rate = rate + coupon.margin
+            elif bool((ends <= as_of).any()):
                 raise MarketDataError(
                     f"AbsStructure.tranches[{tr.name}].coupon: the period ending "
                     f"{ends[ends <= as_of][0]} is before the {coupon.index.value} curve's date "
                     f"{as_of} and would need a fixing; build the curve at or before the first "
-                    "period"
+                    "period, or pass the snapshot's fixings"
                 )
-            fwd = np.asarray(
-                curve.forward_rate(np.maximum(starts, as_of), ends, day_count=tr.day_count),
-                dtype=np.float64,
-            )
-            rate = fwd + coupon.margin
+            else:
+                fwd = np.asarray(
+                    curve.forward_rate(np.maximum(starts, as_of), ends, day_count=tr.day_count),
+                    dtype=np.float64,
+                )
+                rate = fwd + coupon.margin
         else:
             rate = np.full(starts.size, coupon.rate)
         if tr.step_up is not None:
@@ -164,6 +176,37 @@ def tranche_rates(
         if isinstance(coupon, FloatingCoupon) and coupon.floor is not None:
             rate = np.maximum(rate, coupon.floor)
         out[j] = rate
+    return out
+
+
+def _with_fixings(
+    curve: Curve,
+    fixings: Sequence[Fixing],
+    index: RateIndex,
+    tranche: Tranche,
+    starts: DateArray,
+    ends: DateArray,
+    as_of: np.datetime64,
+) -> FloatArray:
+    """Index rates per period: the last fixing on or before the start for periods that
+    started before the curve date, the curve's forward for the others."""
+    mine = sorted((np.datetime64(f.date, "D"), f.rate) for f in fixings if f.index == index)
+    dates = np.array([d for d, _ in mine], dtype="datetime64[D]")
+    values = np.array([r for _, r in mine], dtype=np.float64)
+    out = np.empty(starts.size, dtype=np.float64)
+    past = starts < as_of
+    if past.any():
+        at = np.searchsorted(dates, starts[past], side="right") - 1
+        if (at < 0).any():
+            first = starts[past][at < 0][0]
+            raise MarketDataError(
+                f"AbsStructure.tranches[{tranche.name}].coupon: no {index.value} fixing on or "
+                f"before {first} in the snapshot (the period starting then is already fixed)"
+            )
+        out[past] = values[at]
+    later = ~past
+    if later.any():
+        out[later] = curve.forward_rate(starts[later], ends[later], day_count=tranche.day_count)
     return out
 
 
@@ -581,11 +624,15 @@ def _year_fractions(deal: AbsStructure, starts: DateArray, ends: DateArray) -> F
 
 
 def run_waterfall(
-    structure: AbsStructure, pool_flows: PoolFlows, curves: CurveInput = None
+    structure: AbsStructure,
+    pool_flows: PoolFlows,
+    curves: CurveInput = None,
+    fixings: Sequence[Fixing] | None = None,
 ) -> WaterfallResult:
     """Run the deal's waterfall over every path of ``pool_flows``; see the module docstring.
 
-    ``curves`` projects floating coupons (:func:`tranche_rates`). Raises
+    ``curves`` projects floating coupons, ``fixings`` set those already fixed
+    (:func:`tranche_rates`). Raises
     :class:`ConservationError` if a period's cash does not reconcile to a cent on a path,
     :class:`~computefin.errors.MarketDataError` if a floating index has no curve, and
     :class:`~computefin.errors.ValidationError` if the pool's currency is not the deal's.
@@ -611,7 +658,7 @@ def run_waterfall(
         len(deal.triggers),
     )
     p, n_t = pool.n_paths, pool.n_periods
-    rates = tranche_rates(deal, pool.period_starts, pool.payment_dates, curves)
+    rates = tranche_rates(deal, pool.period_starts, pool.payment_dates, curves, fixings)
     yf = _year_fractions(deal, pool.period_starts, pool.payment_dates)
     tau_tr, tau_fee = yf[:n_tr], yf[n_tr:]
     st = _State(deal, p)

@@ -93,3 +93,25 @@ def test_bad_deals_name_the_field() -> None:
 
     with pytest.raises(ValidationError, match=r"pool.leases\[0\].lessee_counterparty_id"):
         value_deal(demo_deal(), demo_market(), Portfolio(), 5)
+
+
+def test_a_seasoned_deal_uses_the_snapshot_fixings_and_its_current_balance() -> None:
+    """Three months after the cut-off, the floating A's past periods pay the snapshot's
+    SHIBOR3M fixing (1.6% on 2026-11-26) plus margin; price and capital use the face
+    still outstanding."""
+    import datetime as dt
+
+    deal, portfolio = demo_deal(), demo_portfolio()
+    market = demo_market().model_copy(update={"as_of": dt.date(2027, 3, 1)})
+    frame = value_deal(deal, market, portfolio).set_index("tranche")
+    result = run_deal(deal, market, portfolio)
+    a = result.index("A")
+    coupon = next(t.coupon for t in deal.structure.tranches if t.name == "A")
+    assert result.coupon_rate[a, 0] == pytest.approx(0.016 + coupon.margin, abs=1e-15)
+    assert frame.loc["A", "current_balance"] < frame.loc["A", "balance"]
+    assert frame.loc["A", "price"] == pytest.approx(
+        100 * frame.loc["A", "pv"] / frame.loc["A", "current_balance"], rel=1e-12
+    )
+    expected = sec_sa(frame.loc["A", "attachment"], 1.0, 0.08, 0.0,
+                      exposure=frame.loc["A", "current_balance"])  # fmt: skip
+    assert frame.loc["A", "rwa"] == pytest.approx(expected.rwa, rel=1e-12)
