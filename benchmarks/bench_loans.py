@@ -11,11 +11,14 @@ market's ``as_of`` (2026-11-27). Each loan is valued at its start date (its sett
 
 The vectorised path builds the book chunk by chunk (``chunk`` loans) from numpy columns
 with :meth:`LoanBook.from_columns` (array validation, no model per loan; timed apart as
-*construction*), then per chunk: ``LoanBook.cashflows`` ->
+*construction*), then per chunk :func:`book_measures` (timed as *valuation*): one
+compiled pass per loan from its terms to PV, yield, WAL and duration, without writing
+the cash flows. ``--staged`` times the staged path instead: ``LoanBook.cashflows`` ->
 ``CashflowMatrix.from_trusted`` per currency (the kernel's arrays, not re-validated) ->
-``bond_measures`` (timed as *valuation*); ``--separate`` times the validating
-``CashflowMatrix`` and ``present_value``, ``yield_from_price``,
-``weighted_average_life``, ``modified_duration`` one by one instead. Only one chunk's
+``bond_measures``; by default the other path is timed too, in a second pass over the
+same book, and both are reported (``--no-compare`` skips it); ``--separate`` times the
+validating ``CashflowMatrix`` and ``present_value``, ``yield_from_price``,
+``weighted_average_life``, ``modified_duration`` one by one. Only one chunk's
 arrays are alive at a time, which bounds the memory. Before timing, the first 2,000
 loans built from columns are checked equal to the validated models :func:`build_loans`
 makes one by one, and both analytics paths are checked to give the same figures.
@@ -68,7 +71,13 @@ from computefin.pricing.analytics import (
     weighted_average_life,
     yield_from_price,
 )
-from computefin.products.loan import CollateralLoan, LoanBook, LoanCashflows, _fused as loan_kernels
+from computefin.products.loan import (
+    CollateralLoan,
+    LoanBook,
+    LoanCashflows,
+    _fused as loan_kernels,
+    book_measures,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -305,6 +314,7 @@ class Stopwatch:
 CONSTRUCTION: Final[tuple[str, ...]] = ("term columns (numpy)", "LoanBook.from_columns")
 VALUATION: Final[tuple[str, ...]] = (
     "LoanBook.columns (built by from_columns)",
+    "book_measures (fused: flows, PV, yield, WAL, duration)",
     "LoanBook.cashflows (grid, rates, kernel)",
     "CashflowMatrix (per currency)",
     "bond_measures (PV, yield, WAL, duration)",
@@ -313,9 +323,12 @@ VALUATION: Final[tuple[str, ...]] = (
     "weighted_average_life",
     "modified_duration",
 )
-"""Timed stages of the valuation; the fast path (default) uses ``bond_measures``, the
-separate path (``--separate``: validating ``CashflowMatrix`` + one function a figure) the
-last four."""
+"""Timed stages of the valuation: the fused path (default) ``book_measures``; the staged
+path (``--staged``) the cash flows, matrices and ``bond_measures``; the separate path
+(``--separate``: validating ``CashflowMatrix`` + one function a figure) the last four
+instead of ``bond_measures``."""
+PATHS: Final[tuple[str, ...]] = ("fused", "staged", "separate")
+"""Valuation paths of :func:`value_book`."""
 
 
 def value_book(
@@ -325,19 +338,29 @@ def value_book(
     market: MarketSnapshot,
     curves: dict[RateIndex, Curve],
     watch: Stopwatch | None = None,
-    separate: bool = False,
-) -> tuple[Figures, LoanCashflows]:
-    """Figures of the loans of ``book`` (rows ``rows`` of ``terms``), one currency at a time.
+    path: str = "fused",
+) -> tuple[Figures, LoanCashflows | None]:
+    """Figures of the loans of ``book`` (rows ``rows`` of ``terms``), and their cash flows
+    (None on the fused path, which does not make them).
 
-    Default: ``CashflowMatrix.from_trusted`` + ``bond_measures`` (shared work, one yield
-    solve); ``separate``: the validating constructor and one function a figure.
+    ``fused``: :func:`book_measures` (one compiled pass per loan); ``staged``: the cash
+    flows, ``CashflowMatrix.from_trusted`` + ``bond_measures`` one currency at a time;
+    ``separate``: the validating constructor and one function a figure.
     """
+    assert path in PATHS, path
+    separate = path == "separate"
     watch = watch or Stopwatch()
     watch.restart()
     _ = book.columns
     watch.lap(VALUATION[0])
+    if path == "fused":
+        discount = {name: curves[index] for name, index in DISCOUNT_CURVE.items()}
+        m = book_measures(book, market, discount, curves=curves, wal_day_count=WAL_DAY_COUNT,
+                          frequency=YIELD_FREQUENCY)  # fmt: skip
+        watch.lap(VALUATION[1])
+        return Figures(m.pv, m.ytm, m.wal, m.modified_duration), None
     cf = book.cashflows(market, curves=curves)
-    watch.lap(VALUATION[1])
+    watch.lap(VALUATION[2])
     n = len(book)
     figures = Figures(np.empty(n), np.empty(n), np.empty(n), np.empty(n))
     settlement = terms.start[rows]
@@ -351,22 +374,22 @@ def value_book(
         contiguous = int(found[-1]) - int(found[0]) + 1 == found.size
         part: IntArray | slice = slice(int(found[0]), int(found[-1]) + 1) if contiguous else found
         matrix = _matrix(cf, part, settlement, dcs, trusted=not separate)
-        watch.lap(VALUATION[2])
+        watch.lap(VALUATION[3])
         curve = curves[DISCOUNT_CURVE[name]]
         if not separate:
             m = bond_measures(matrix, curve, wal_day_count=WAL_DAY_COUNT)
             figures.pv[part], figures.yld[part] = m.pv, m.ytm
             figures.wal[part], figures.duration[part] = m.wal, m.modified_duration
-            watch.lap(VALUATION[3])
+            watch.lap(VALUATION[4])
             continue
         figures.pv[part] = pv = present_value(matrix, curve)
-        watch.lap(VALUATION[4])
-        figures.yld[part] = yld = yield_from_price(matrix, pv)
         watch.lap(VALUATION[5])
-        figures.wal[part] = weighted_average_life(matrix, day_count=WAL_DAY_COUNT)
+        figures.yld[part] = yld = yield_from_price(matrix, pv)
         watch.lap(VALUATION[6])
-        figures.duration[part] = modified_duration(matrix, yld)
+        figures.wal[part] = weighted_average_life(matrix, day_count=WAL_DAY_COUNT)
         watch.lap(VALUATION[7])
+        figures.duration[part] = modified_duration(matrix, yld)
+        watch.lap(VALUATION[8])
     return figures, cf
 
 
@@ -447,7 +470,7 @@ def value_in_chunks(
     curves: dict[RateIndex, Curve],
     chunk: int,
     sample: int,
-    separate: bool = False,
+    path: str = "fused",
 ) -> BookRun:
     """Build and value the book ``chunk`` loans at a time, timing both; keep the QuantLib
     samples of chunk 0 (not its arrays); then trace chunk 0's valuation again."""
@@ -463,10 +486,12 @@ def value_in_chunks(
         watch.lap(CONSTRUCTION[0])
         book = LoanBook.from_columns(data)
         watch.lap(CONSTRUCTION[1])
-        figures, cf = value_book(book, terms, rows, market, curves, watch, separate)
+        figures, cf = value_book(book, terms, rows, market, curves, watch, path)
         for code, name in enumerate(CURRENCIES):
             total[name] += float(figures.pv[terms.currency[rows] == code].sum())
         if samples is None:
+            if cf is None:  # the fused path makes none: the QuantLib inputs need them
+                cf = book.cashflows(market, curves=curves)
             samples = _samples(terms, rows, book, figures, cf, curves, sample)
             first = rows
         del data, book, figures, cf
@@ -475,7 +500,7 @@ def value_in_chunks(
     # tracemalloc slows Python allocations: trace one chunk again after the timed pass
     book0 = LoanBook.from_columns(term_columns(terms, first))
     tracemalloc.start()
-    value_book(book0, terms, first, market, curves, separate=separate)
+    value_book(book0, terms, first, market, curves, path=path)
     traced = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return BookRun(n, min(chunk, n), watch, rss, traced, first, samples, total)
@@ -591,13 +616,15 @@ def profile_chunk(
     terms: BookTerms,
     market: MarketSnapshot,
     curves: dict[RateIndex, Curve],
-    separate: bool = False,
+    path: str = "fused",
 ) -> str:
-    """cProfile of one chunk's valuation: the functions with the most cumulative time."""
+    """cProfile of one chunk's valuation (warm: the chunk is valued once before):
+    the functions with the most cumulative time."""
     book = LoanBook.from_columns(term_columns(terms, run.first_rows))
+    value_book(book, terms, run.first_rows, market, curves, path=path)
     profiler = cProfile.Profile()
     profiler.enable()
-    value_book(book, terms, run.first_rows, market, curves, separate=separate)
+    value_book(book, terms, run.first_rows, market, curves, path=path)
     profiler.disable()
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
@@ -621,13 +648,19 @@ def run(
     profile: bool = False,
     separate: bool = False,
     threads: int | None = None,
+    staged: bool = False,
+    compare: bool = True,
 ) -> str:
     """Value ``n`` loans in chunks and ``sample`` fixed loans in a QuantLib loop; report.
 
-    ``separate``: time the validating ``CashflowMatrix`` and one analytics function a
-    figure instead of ``from_trusted`` + ``bond_measures`` (the figures are the same).
+    The timed path is the fused :func:`book_measures` (default), the staged path
+    (``staged``: cash flows, ``CashflowMatrix.from_trusted``, ``bond_measures``) or the
+    separate one (``separate``: the validating ``CashflowMatrix`` and one analytics
+    function a figure); the figures are the same. ``compare``: also time the other of
+    fused and staged in a second pass (its book PV must be the same to the last bit).
     ``threads``: threads of the compiled kernels (default: one per core).
     """
+    path = "separate" if separate else "staged" if staged else "fused"
     market = demo_market()
     curves = build_curves(market)
     ql.Settings.instance().evaluationDate = ql.Date(AS_OF.day, AS_OF.month, AS_OF.year)
@@ -644,20 +677,30 @@ def run(
     warm = LoanBook.from_columns(term_columns(terms, head))
     # the columnar book holds the same loans as validated models built one by one
     assert warm.loans == tuple(build_loans(terms, head)), "from_columns and the models differ"
-    fast = value_book(warm, terms, np.arange(len(warm)), market, curves)[0]  # warm up
-    slow = value_book(warm, terms, np.arange(len(warm)), market, curves, separate=True)[0]
-    # the fast path (trusted matrix, bond_measures) gives the separate functions' figures
+    everyone = np.arange(len(warm))
+    fused = value_book(warm, terms, everyone, market, curves, path="fused")[0]  # warm up
+    fast = value_book(warm, terms, everyone, market, curves, path="staged")[0]
+    slow = value_book(warm, terms, everyone, market, curves, path="separate")[0]
     for name in ("pv", "yld", "wal", "duration"):
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert np.allclose(a, b, rtol=1e-12, atol=1e-14), f"fast and separate {name} differ"
+        a, b, c = getattr(fused, name), getattr(fast, name), getattr(slow, name)
+        # the fused pass gives the staged path's figures bit for bit
+        assert np.array_equal(a.view(np.int64), b.view(np.int64)), f"fused and staged {name}"
+        # the staged path (trusted matrix, bond_measures) the separate functions' figures
+        assert np.allclose(b, c, rtol=1e-12, atol=1e-14), f"fast and separate {name} differ"
     # warm-up, untimed (the QuantLib loop is warmed up too): the first chunk valued once,
     # so that the timed pass does not pay one-off costs (the process's first touch of a
     # chunk's memory, schedules of new shapes)
     t0 = time.perf_counter()
     first = _chunk_rows(terms, 0, min(chunk, n))
-    value_book(LoanBook.from_columns(term_columns(terms, first)), terms, first, market, curves)
+    first_book = LoanBook.from_columns(term_columns(terms, first))
+    value_book(first_book, terms, first, market, curves, path=path)
+    other = "staged" if path == "fused" else "fused"
+    if compare:
+        value_book(first_book, terms, first, market, curves, path=other)
+    del first_book
     warm_s = time.perf_counter() - t0
-    result = value_in_chunks(terms, market, curves, chunk, sample, separate)
+    result = value_in_chunks(terms, market, curves, chunk, sample, path)
+    second = value_in_chunks(terms, market, curves, chunk, 0, other) if compare else None
 
     fixed = result.samples[0]
     size = len(fixed.ql_loans)
@@ -670,13 +713,15 @@ def run(
     ]
     ratio = result.valuation_per_second / reference.per_second
     both = result.construction_s + result.valuation_s
-    analytics = result.watch.total(VALUATION[2:])
     ql_us = reference.seconds / size * 1e6
+    title = {
+        "fused": "book_measures (fused compiled pass per loan)",
+        "staged": "staged: cash flows -> CashflowMatrix.from_trusted -> bond_measures",
+        "separate": "separate analytics (validating CashflowMatrix)",
+    }
     lines = [
         f"loan book valuation, {n:,} loans x {PERIODS} monthly periods "
-        f"(half fixed; SOFR, SHIBOR3M, LPR1Y), chunks of {result.chunk:,}, "
-        + ("separate analytics (validating CashflowMatrix)" if separate
-           else "CashflowMatrix.from_trusted + bond_measures"),
+        f"(half fixed; SOFR, SHIBOR3M, LPR1Y), chunks of {result.chunk:,}, {title[path]}",
         _line("compiled kernels (numba)",
               f"{'on' if compiled else 'off'}, {used} thread(s), compiled or loaded "
               f"in {load_s:.2f} s"),
@@ -685,7 +730,8 @@ def run(
         _line("construction (term columns + from_columns)",
               f"{result.construction_s:8.2f} s {n / result.construction_s:>12,.0f} loans/s"),
         _line("valuation (cash flows, PV, yield, WAL, duration)",
-              f"{result.valuation_s:8.2f} s {result.valuation_per_second:>12,.0f} loans/s"),
+              f"{result.valuation_s:8.2f} s {result.valuation_per_second:>12,.0f} loans/s "
+              f"({result.valuation_s / n * 1e6:.2f} us/loan)"),
         _line("construction + valuation", f"{both:8.2f} s {n / both:>12,.0f} loans/s"),
         _line(f"QuantLib loop, {size} fixed loans (best of 5)",
               f"{reference.seconds:8.3f} s {reference.per_second:>12,.0f} loans/s "
@@ -695,8 +741,21 @@ def run(
               f"({with_wal.seconds / size * 1e6:,.0f} us/loan)"),
         _line("ratio, valuation / QuantLib loop", f"{ratio:8.1f}x (target >= 100x)"),
         _line("ratio, construction + valuation / loop", f"{n / both / reference.per_second:8.1f}x"),
-        _line("ratio, analytics stages only / loop",
-              f"{n / analytics / reference.per_second:8.1f}x"),
+    ]  # fmt: skip
+    if path != "fused":
+        analytics = result.watch.total(VALUATION[3:])
+        lines.append(_line("ratio, analytics stages only / loop",
+                           f"{n / analytics / reference.per_second:8.1f}x"))  # fmt: skip
+    if second is not None:
+        assert second.total_pv == result.total_pv, "the fused and staged book PVs differ"
+        lines.append(
+            _line(f"{other} path, second pass (same book)",
+                  f"{second.valuation_s:8.2f} s {second.valuation_per_second:>12,.0f} loans/s "
+                  f"({second.valuation_s / n * 1e6:.2f} us/loan, "
+                  f"{second.valuation_per_second / reference.per_second:.1f}x; "
+                  "book PV the same to the last bit)")
+        )  # fmt: skip
+    lines += [
         _line("peak RSS (whole process)", f"{result.peak_rss_mib:8.0f} MiB (target < 2048)"),
         _line("tracemalloc peak, one chunk's valuation",
               f"{result.chunk_traced_peak_mib:8.0f} MiB"),
@@ -704,19 +763,23 @@ def run(
         *checks,
         "  stages (all chunks)                              s   us/loan  share of valuation",
     ]  # fmt: skip
-    for stage in (*CONSTRUCTION, *VALUATION):
-        if stage not in result.watch.seconds:
-            continue  # the other analytics path's stages
-        sec = result.watch.seconds[stage]
-        share = f"{sec / result.valuation_s:7.1%}" if stage in VALUATION else ""
-        lines.append(f"    {stage:<42} {sec:8.2f} {sec / n * 1e6:9.2f}  {share}")
+    runs = [(path, result)] + ([(other, second)] if second is not None else [])
+    for label, got in runs:
+        lines.append(f"   {label} path:")
+        for stage in (*CONSTRUCTION, *VALUATION):
+            if stage not in got.watch.seconds:
+                continue  # the other paths' stages
+            sec = got.watch.seconds[stage]
+            share = f"{sec / got.valuation_s:7.1%}" if stage in VALUATION else ""
+            lines.append(f"    {stage:<54} {sec:8.2f} {sec / n * 1e6:9.2f}  {share}")
     if profile:
-        lines.append(profile_chunk(result, terms, market, curves, separate))
+        lines.append(profile_chunk(result, terms, market, curves, path))
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m benchmarks.bench_loans [--loans N] [--chunk C] [--profile] [--separate]``."""
+    """``python -m benchmarks.bench_loans [--loans N] [--chunk C] [--profile] [--staged]
+    [--separate] [--no-compare] [--threads T]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--chunk", type=int, default=CHUNK)
@@ -724,9 +787,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--threads", type=int, default=None, help="threads of the compiled kernels")
     parser.add_argument(
+        "--staged",
+        action="store_true",
+        help="time the staged path (cash flows, CashflowMatrix, bond_measures) as the headline",
+    )
+    parser.add_argument(
         "--separate",
         action="store_true",
         help="validating CashflowMatrix and one analytics function a figure (the old path)",
+    )
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="do not time the other path (staged or fused) in a second pass",
     )
     args = parser.parse_args(argv)
     print(
@@ -737,6 +810,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             profile=args.profile,
             separate=args.separate,
             threads=args.threads,
+            staged=args.staged,
+            compare=not args.no_compare,
         )
     )
 

@@ -39,12 +39,13 @@ import numpy as np
 from computefin._typing import BoolArray, FloatArray, IntArray
 from computefin.pricing._parallel import run_blocks
 
-__all__ = ["MAX_WIDTH", "available", "measures"]
+__all__ = ["MAX_STEPS", "MAX_WIDTH", "available", "instrument_kernel", "measures"]
 
 _DISABLE: Final[str] = "COMPUTEFIN_NUMBA"
 """Environment variable: ``0`` turns the compiled kernels off (numpy path everywhere)."""
 _NAT: Final[int] = int(np.iinfo(np.int64).min)
 _MAX_STEPS: Final[int] = 8
+MAX_STEPS: Final[int] = _MAX_STEPS
 """Distinct step lengths an instrument may have for the one-``exp``-per-step evaluation;
 more and every flow gets its own ``exp``."""
 _REUSE: Final[float] = 1e-16
@@ -232,6 +233,137 @@ def _measures_py(
         macaulay[i] = (1.0 + y / f) * mod if compounded else np.nan
 
 
+def _schedule_py(
+    pay: Any,
+    alive: Any,
+    acc_start: Any,
+    has_acc: bool,
+    s: int,
+    yc: int,
+    wc: int,
+    dens: Any,
+    years: Any,
+    table: Any,
+    first: int,
+    use: Any,
+    ratio: Any,
+    wal_years: Any,
+    times: Any,
+    slot: Any,
+    steps: Any,
+) -> tuple[int, int, bool]:
+    """What :func:`_measures_py` derives from an instrument's dates alone (1-D rows of
+    ``k`` slots, settled on day ``s``), for instruments that share them (a loan book's
+    schedule templates): per slot whether it counts (``use``), its discount factor over
+    the settlement's (``ratio``) and its WAL time (``wal_years``); per counted flow its
+    stepwise time (``times``) and step slot (``slot``); the distinct steps (``steps``).
+    Returns ``(count, n_steps, chained)``. The same operations as :func:`_measures_py`,
+    so an instrument's terms ``amounts[j] * ratio[j]`` and ``principal[j] *
+    wal_years[j]`` and its yield sums are that function's bit for bit.
+    """
+    k = pay.shape[0]
+    d_set = table[s - first]
+    prev = s
+    total_t = 0.0
+    count = 0
+    n_steps = 0
+    chained = True
+    for j in range(k):
+        p = pay[j]
+        if alive[j] and p > s:
+            a = acc_start[j] if has_acc else _NAT
+            if a != _NAT and a != prev:  # a broken period: QuantLib's split
+                step = float(p - a) / dens[yc] - float(prev - a) / dens[yc]
+            else:  # whole days over the denominator, the division done once a day
+                step = years[yc, p - prev]
+            total_t += step
+            prev = p
+            use[j] = True
+            ratio[j] = table[p - first] / d_set
+            wal_years[j] = years[wc, p - s]
+            u = 0
+            while u < n_steps and steps[u] != step:
+                u += 1
+            if u == n_steps:
+                if n_steps < _MAX_STEPS:
+                    steps[u] = step
+                    n_steps += 1
+                else:
+                    u = -1
+                    chained = False
+            slot[count] = u
+            times[count] = total_t
+            count += 1
+        else:
+            use[j] = False
+            ratio[j] = 0.0
+            wal_years[j] = 0.0
+    return count, n_steps, chained
+
+
+def _halley_py(
+    flows: Any,
+    times: Any,
+    slot: Any,
+    count: int,
+    steps: Any,
+    factors: Any,
+    n_steps: int,
+    chained: bool,
+    goal: float,
+    x0: float,
+    lo: float,
+    hi: float,
+    tol: float,
+    max_iter: int,
+    f: float,
+    compounded: bool,
+) -> tuple[float, float, float, float, int]:
+    """The yield solve and risks of :func:`_measures_py` for one instrument's ``count``
+    flows (``times``, ``slot``, ``steps`` as :func:`_schedule_py` makes them): ``(ytm,
+    modified, macaulay, convexity, status)``, status 0 solved, 1 for the numpy fallback
+    (then NaN figures). The same operations as :func:`_measures_py` (the same bits; a
+    test holds them equal)."""
+    y = min(max(x0, lo), hi)
+    ok = False
+    step_y = 0.0
+    price = 0.0
+    slope = 0.0
+    second = 0.0
+    for _ in range(max_iter):
+        price, slope, second = _terms(
+            flows, times, slot, count, steps, factors, n_steps, y, f, compounded, chained
+        )
+        gap = price - goal
+        if gap == 0.0:
+            step_y = 0.0
+        else:
+            newton = gap / slope
+            ratio = gap * second / (2.0 * slope * slope)
+            step_y = newton / (1.0 - ratio) if abs(ratio) < 0.5 else newton
+        new = y - step_y
+        if not (math.isfinite(new) and lo <= new <= hi):
+            break
+        y = new
+        if abs(step_y) <= tol:
+            ok = True
+            break
+    if not ok:
+        return np.nan, np.nan, np.nan, np.nan, 1
+    if abs(step_y) > _REUSE:  # else the last evaluation is at y to rounding
+        price, slope, second = _terms(
+            flows, times, slot, count, steps, factors, n_steps, y, f, compounded, chained
+        )
+    mod = -slope / price if price != 0.0 else 0.0
+    convex = second / price if price != 0.0 else 0.0
+    mac = (1.0 + y / f) * mod if compounded else np.nan
+    return y, mod, mac, convex, 0
+
+
+_schedule: Any = _schedule_py
+_halley: Any = _halley_py
+
+
 def _terms_py(
     flows: Any,
     times: Any,
@@ -335,6 +467,26 @@ def _compiled() -> Callable[..., Any]:
     glb["_terms"] = numba.njit(cache=True, nogil=True)(_terms_py)
     out: Callable[..., Any] = numba.njit(cache=True, nogil=True)(_measures_py)
     return out
+
+
+@cache
+def instrument_kernel() -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """The compiled :func:`_schedule_py`, :func:`_halley_py` and :func:`pairwise`: the
+    parts of :func:`_measures_py`'s per-instrument work, for kernels of other modules
+    that compute an instrument's flows themselves (and share its dates with others) and
+    must give :func:`measures`'s bits.
+
+    numba's cache does not follow calls into another module: a caller cached with
+    ``cache=True`` keeps the version of these it was compiled with until its own source
+    file changes (touch it after editing these).
+    """
+    import numba
+
+    _compiled()
+    glb = globals()
+    glb["_schedule"] = numba.njit(cache=True, nogil=True)(_schedule_py)
+    glb["_halley"] = numba.njit(cache=True, nogil=True)(_halley_py)
+    return glb["_schedule"], glb["_halley"], glb["pairwise"]
 
 
 def measures(

@@ -26,6 +26,7 @@ from computefin.products.loan._fields import (
 )
 from computefin.products.loan.book import LoanBook, LoanRowError
 from computefin.products.loan.cashflows import FRAME_COLUMNS, LoanCashflows
+from computefin.products.loan.measures import book_measures
 from computefin.products.loan.model import LOAN_INDICES, CollateralLoan
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "LoanCollateral",
     "LoanCovenants",
     "LoanRowError",
+    "book_measures",
 ]

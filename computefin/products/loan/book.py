@@ -23,11 +23,13 @@ import pandas as pd
 from computefin.domain.market import MarketSnapshot, RateIndex
 from computefin.errors import FieldProblem, ValidationError
 from computefin.pricing import Curve, MarketCalendar, build_curves
+from computefin.pricing.analytics import BondMeasures
 from computefin.products.loan._columnar import ParsedColumns, parse_columns
 from computefin.products.loan._columns import LoanColumns, concat_columns, select_columns
 from computefin.products.loan._fields import LoanCollateral, LoanCovenants
 from computefin.products.loan._grid import GridCache
 from computefin.products.loan.cashflows import LoanCashflows, book_cashflows
+from computefin.products.loan.measures import book_measures
 from computefin.products.loan.model import CollateralLoan
 
 __all__ = ["FRAME_JSON_COLUMNS", "LoanBook", "LoanRowError"]
@@ -417,6 +419,27 @@ class LoanBook:
         calendars by name (``{"CN-IB": calendar("CN-IB", bank_table)}``).
         """
         return book_cashflows(self.columns, market, curves, calendars)
+
+    def measures(
+        self,
+        market: MarketSnapshot | None,
+        discount_curves: Mapping[str, Curve],
+        **options: Any,
+    ) -> BondMeasures:
+        """PV, yield, WAL, durations and convexity of every loan, in one compiled pass
+        per loan: :func:`computefin.products.loan.measures.book_measures` (its keyword
+        ``options``: ``settlement``, ``curves``, ``frequency``, ``day_count``,
+        ``wal_day_count``, ...). ``discount_curves``: ``{currency: Curve}``.
+
+        >>> from computefin.pricing.curves import flat_curve
+        >>> loan = CollateralLoan(id="a", borrower_counterparty_id="b", principal=1e6,
+        ...     currency="USD", start=dt.date(2027, 1, 15), maturity=dt.date(2030, 1, 15),
+        ...     frequency="quarterly", amortization="bullet", fixed_rate=0.05)
+        >>> m = LoanBook([loan]).measures(None, {"USD": flat_curve("2027-01-15", 0.05)})
+        >>> round(float(m.pv[0]), 2), round(float(m.wal[0]), 4)
+        (1001053.67, 3.0027)
+        """
+        return book_measures(self.columns, market, discount_curves, **options)
 
     def iter_cashflows(
         self,

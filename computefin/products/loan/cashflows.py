@@ -50,6 +50,7 @@ from computefin.products.loan._columns import (
 from computefin.products.loan._fields import Amortization
 from computefin.products.loan._grid import (
     GridCache,
+    GridTemplates,
     PeriodGrid,
     build_grid,
     build_templates,
@@ -68,9 +69,11 @@ from computefin.products.loan.model import CENT
 __all__ = [
     "FIXING_SOURCES",
     "FRAME_COLUMNS",
+    "KernelInputs",
     "LoanCashflows",
     "book_cashflows",
     "fused_book_cashflows",
+    "kernel_inputs",
     "numpy_book_cashflows",
 ]
 
@@ -451,23 +454,37 @@ def _sorted_by_loan(
     return owner[order], day[order], amount[order]
 
 
-def fused_book_cashflows(
+@dataclass(frozen=True, eq=False)
+class KernelInputs:
+    """What the compiled per-loan loops take (:func:`kernel_inputs`): the templates, the
+    columns of :func:`computefin.products.loan._fused._loop_py` in order (``inputs``, up
+    to ``custom_amount``), the amortization codes, and each draw's owner, period, amount,
+    accrual start and its period's dates (for the commitment fee)."""
+
+    templates: GridTemplates
+    inputs: tuple[Any, ...]
+    kinds: IntArray
+    draw_owner: IntArray
+    draw_period: IntArray
+    draw_amount: FloatArray
+    draw_accrues_from: IntArray
+    draw_start: IntArray
+    draw_end: IntArray
+
+
+def kernel_inputs(
     cols: LoanColumns,
     market: MarketSnapshot | None = None,
     curves: Mapping[RateIndex, Curve] | None = None,
     calendars: Mapping[str, MarketCalendar] | None = None,
     cache: GridCache | None = None,
-) -> LoanCashflows:
-    """:func:`book_cashflows` by the compiled per-loan loop (:mod:`._fused`).
-
-    Schedules and index rates are computed once per shape and per variant, draws and
-    custom repayments once per dated amount, the commitment fee only on the loans that
-    have one; the loop writes every other cell without temporaries.
-    """
+) -> KernelInputs | None:
+    """Templates, rate variants and per-loan draws and repayments for the compiled loops,
+    or None where they do not apply (an empty book, a shape without periods)."""
     tpl = build_templates(cols, calendars, cache)
     n, width = len(cols), tpl.width
     if n == 0 or width == 0 or bool(np.any(tpl.template_periods == 0)):
-        return numpy_book_cashflows(cols, market, curves, calendars, cache)
+        return None
     rates = rate_templates(cols, tpl, market, curves, calendars)
     owner, day, amount = _sorted_by_loan(cols.draw_loan, cols.draw_day, cols.draw_amount)
     t_start, t_end = tpl.template_start, tpl.template_end
@@ -518,6 +535,31 @@ def fused_book_cashflows(
                             Amortization.BALLOON)],
         dtype=np.int64,
     )  # fmt: skip
+    return KernelInputs(tpl, inputs, kinds, owner, k, amount, accrues_from, start_k, end_k)
+
+
+def fused_book_cashflows(
+    cols: LoanColumns,
+    market: MarketSnapshot | None = None,
+    curves: Mapping[RateIndex, Curve] | None = None,
+    calendars: Mapping[str, MarketCalendar] | None = None,
+    cache: GridCache | None = None,
+) -> LoanCashflows:
+    """:func:`book_cashflows` by the compiled per-loan loop (:mod:`._fused`).
+
+    Schedules and index rates are computed once per shape and per variant, draws and
+    custom repayments once per dated amount, the commitment fee only on the loans that
+    have one; the loop writes every other cell without temporaries.
+    """
+    prep = kernel_inputs(cols, market, curves, calendars, cache)
+    if prep is None:
+        return numpy_book_cashflows(cols, market, curves, calendars, cache)
+    tpl, inputs, kinds = prep.templates, prep.inputs, prep.kinds
+    owner, k, amount = prep.draw_owner, prep.draw_period, prep.draw_amount
+    accrues_from, start_k, end_k = prep.draw_accrues_from, prep.draw_start, prep.draw_end
+    codes = cols.day_count[owner]
+    n, width = len(cols), tpl.width
+    t_m = tpl.template_periods
     out, bad = _fused.cashflow_loop(inputs, kinds, CENT, n, width)
     if bool(np.any(bad >= 0)):  # the numpy kernel's error: first period, then first loan
         t = int(bad[bad >= 0].min())
