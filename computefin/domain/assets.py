@@ -27,7 +27,11 @@ __all__ = ["AcceleratorId", "Fleet", "ResourceId", "ServerGroup", "Site"]
 
 
 def _known_accelerator(value: str) -> str:
-    active_catalog()[value]  # raises ValidationError naming close known ids
+    try:
+        active_catalog()[value]  # raises ValidationError naming close known ids
+    except ValidationError as exc:
+        # the field is named by the model holding it: pass on the reason only
+        raise ValueError("; ".join(p.reason for p in exc.problems)) from None
     return value
 
 

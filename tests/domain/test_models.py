@@ -370,3 +370,13 @@ def test_nested_errors_name_the_field_path_without_class_names() -> None:
     with pytest.raises(ValidationError) as info:
         Portfolio.model_validate(data)
     assert info.value.fields == ("Portfolio.fleets[0].site.pue",)
+
+
+def test_an_unknown_accelerator_names_its_field_once() -> None:
+    from computefin.domain import ServerGroup
+
+    with pytest.raises(ValidationError) as info:
+        ServerGroup(accelerator_id="nvidia-h999", servers=1, gpus_per_server=8, unit_cost=1.0,
+                    currency="USD", acquired=dt.date(2025, 1, 1), power_kw=1.0)  # fmt: skip
+    assert info.value.fields == ("ServerGroup.accelerator_id",)
+    assert "close known ids" in str(info.value)
