@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from loan_samples import AS_OF, custom_schedule, seasoned_market
 
 from computefin.domain import demo_market
 from computefin.domain.conventions import DayCount
-from computefin.domain.market import Fixing, MarketSnapshot
 from computefin.errors import MarketDataError, ValidationError
 from computefin.pricing import build_curves
 from computefin.products.loan import CollateralLoan, LoanBook, LoanCashflows, _fused
@@ -34,7 +34,6 @@ from computefin.products.loan.cashflows import (
 
 pytestmark = pytest.mark.skipif(not _fused.available(), reason="numba kernels unavailable")
 
-AS_OF = dt.date(2026, 11, 27)
 ANNUITY = ("opening_balance", "interest", "principal", "total_cashflow", "closing_balance")
 """Fields that carry the annuity factor's last place on level and balloon loans."""
 
@@ -79,13 +78,7 @@ def random_loan(rng: random.Random, i: int) -> CollateralLoan:
     if kind == "balloon":
         data["balloon_share"] = round(rng.uniform(0.05, 0.95), 3)
     if kind == "custom":
-        days = (maturity - start).days
-        picks = sorted({start + dt.timedelta(days=rng.randrange(1, days)) for _ in range(3)})
-        picks = [d for d in picks if d < maturity] + [maturity]
-        weights = [rng.random() for _ in picks]
-        amounts = [round(principal * w / sum(weights), 2) for w in weights[:-1]]
-        amounts.append(principal - sum(amounts))
-        data["custom_principal_schedule"] = list(zip(picks, amounts, strict=True))
+        data["custom_principal_schedule"] = custom_schedule(rng, start, maturity, principal)
     if floating:
         data["index"] = "SOFR" if not cny else rng.choice(["SHIBOR3M", "LPR1Y"])
         data["margin"] = round(rng.uniform(-0.005, 0.04), 4)
@@ -113,23 +106,6 @@ def random_loan(rng: random.Random, i: int) -> CollateralLoan:
     if rng.random() < 0.2:
         data["upfront_fee_rate"] = 0.01
     return CollateralLoan(**data)
-
-
-def seasoned_market() -> MarketSnapshot:
-    """The demo snapshot with a daily SOFR, SHIBOR3M and monthly LPR1Y history, so that
-    seasoned floating loans find their past fixings."""
-    base = demo_market()
-    extra = []
-    day = dt.date(2025, 5, 1)
-    while day < AS_OF:
-        extra.append(Fixing(index="SOFR", date=day, rate=0.04 + day.toordinal() % 7 * 1e-4))
-        extra.append(Fixing(index="SHIBOR3M", date=day, rate=0.018 + day.toordinal() % 5 * 1e-4))
-        if day.day == 20:
-            extra.append(Fixing(index="LPR1Y", date=day, rate=0.031))
-        day += dt.timedelta(days=1)
-    known = {(f.index, f.date) for f in base.fixings}
-    fixings = (*base.fixings, *(f for f in extra if (f.index, f.date) not in known))
-    return base.model_copy(update={"fixings": fixings})
 
 
 def assert_equal_to_numpy(a: LoanCashflows, b: LoanCashflows, annuity: np.ndarray) -> None:

@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from loan_samples import AS_OF, custom_schedule, seasoned_market
 
 from computefin.domain import demo_market
 from computefin.domain.conventions import DayCount
-from computefin.domain.market import Fixing, MarketSnapshot
+from computefin.domain.market import MarketSnapshot
 from computefin.errors import ConvergenceError, ValidationError
 from computefin.pricing import Curve, build_curves
 from computefin.pricing.analytics import BondMeasures
@@ -34,7 +35,6 @@ from computefin.products.loan.measures import staged_book_measures
 
 pytestmark = pytest.mark.skipif(not _fused.available(), reason="numba kernels unavailable")
 
-AS_OF = dt.date(2026, 11, 27)
 FIELDS = ("pv", "ytm", "wal", "modified_duration", "macaulay_duration", "convexity")
 KINDS = ("level", "straight", "bullet", "balloon", "custom")
 
@@ -66,13 +66,7 @@ def random_loan(rng: random.Random, i: int, day_counts: tuple[str, ...], seasone
     if kind == "balloon":
         data["balloon_share"] = round(rng.uniform(0.05, 0.95), 3)
     if kind == "custom":
-        days = (maturity - start).days
-        picks = sorted({start + dt.timedelta(days=rng.randrange(1, days)) for _ in range(3)})
-        picks = [d for d in picks if d < maturity] + [maturity]
-        weights = [rng.random() for _ in picks]
-        amounts = [round(principal * w / sum(weights), 2) for w in weights[:-1]]
-        amounts.append(principal - sum(amounts))
-        data["custom_principal_schedule"] = list(zip(picks, amounts, strict=True))
+        data["custom_principal_schedule"] = custom_schedule(rng, start, maturity, principal)
     if floating:
         data["index"] = "SOFR" if not cny else rng.choice(["SHIBOR3M", "LPR1Y"])
         data["margin"] = round(rng.uniform(-0.005, 0.04), 4)
@@ -97,23 +91,6 @@ def random_loan(rng: random.Random, i: int, day_counts: tuple[str, ...], seasone
     if rng.random() < 0.2:
         data["upfront_fee_rate"] = 0.01
     return CollateralLoan(**data)
-
-
-def seasoned_market() -> MarketSnapshot:
-    """The demo snapshot with daily SOFR and SHIBOR3M and monthly LPR1Y fixings since
-    2025-05, so that seasoned floating loans find their past fixings."""
-    base = demo_market()
-    extra = []
-    day = dt.date(2025, 5, 1)
-    while day < AS_OF:
-        extra.append(Fixing(index="SOFR", date=day, rate=0.04 + day.toordinal() % 7 * 1e-4))
-        extra.append(Fixing(index="SHIBOR3M", date=day, rate=0.018 + day.toordinal() % 5 * 1e-4))
-        if day.day == 20:
-            extra.append(Fixing(index="LPR1Y", date=day, rate=0.031))
-        day += dt.timedelta(days=1)
-    known = {(f.index, f.date) for f in base.fixings}
-    fixings = (*base.fixings, *(f for f in extra if (f.index, f.date) not in known))
-    return base.model_copy(update={"fixings": fixings})
 
 
 def discount_curves(market: MarketSnapshot) -> dict[str, Curve]:
